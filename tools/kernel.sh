@@ -1,0 +1,58 @@
+#!/bin/bash
+# Configure and build an s390x kernel out of tree.
+#
+#   tools/kernel.sh SRC OBJ series|base
+#
+# The config is allnoconfig plus tools/config/s390x-vfio.config and
+# tools/config/series.config.  Every option of the first fragment must
+# survive olddefconfig; those of the second only on the patched kernel,
+# which is the one that adds them.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+src=$(realpath "$1")
+obj=$(realpath -m "$2")
+flavour=$3
+frags=("$top/tools/config/s390x-vfio.config" "$top/tools/config/series.config")
+
+cc=s390x-linux-gnu-gcc
+if command -v ccache >/dev/null && [ -z "${NO_CCACHE:-}" ]; then
+	cc="ccache $cc"
+fi
+kmake=(make -C "$src" -s ARCH=s390 CROSS_COMPILE=s390x-linux-gnu- O="$obj" CC="$cc")
+
+mkdir -p "$obj"
+[ ! -f "$obj/.config" ] || cp -p "$obj/.config" "$obj/.config.prev"
+"${kmake[@]}" allnoconfig >/dev/null
+"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${frags[@]}" >/dev/null 2>&1
+"${kmake[@]}" olddefconfig >/dev/null 2>&1
+# An unchanged config keeps its old time stamp: nothing is rebuilt for it.
+if [ -f "$obj/.config.prev" ] && cmp -s "$obj/.config" "$obj/.config.prev"; then
+	mv "$obj/.config.prev" "$obj/.config"
+else
+	rm -f "$obj/.config.prev"
+fi
+
+missing=0
+check_frag() {
+	local frag=$1 line
+	while read -r line; do
+		case "$line" in CONFIG_*) ;; *) continue ;; esac
+		if ! grep -qxF "$line" "$obj/.config"; then
+			echo "kernel: $flavour config lacks $line (from $(basename "$frag"))" >&2
+			missing=1
+		fi
+	done < "$frag"
+}
+check_frag "${frags[0]}"
+[ "$flavour" = base ] || check_frag "${frags[1]}"
+[ $missing = 0 ] || exit 1
+
+echo "kernel: building $flavour ($(make -C "$src" -s kernelversion)) in ${obj#$top/}"
+start=$(date +%s)
+if ! "${kmake[@]}" -j"$(nproc)"; then
+	echo "kernel: $flavour build failed" >&2
+	exit 1
+fi
+"${kmake[@]}" headers >/dev/null
+echo "kernel: $flavour built in $(( $(date +%s) - start )) s"

@@ -1,0 +1,119 @@
+#!/bin/bash
+# Boot an s390x kernel under QEMU (TCG) with the bench's virtio PCI devices,
+# run what the guest is told to, keep the console, and exit with the guest
+# run's status (run mode) or 0 once the guest powered off.
+#
+#   tools/vm.sh --kernel bzImage --initrd base.cpio --log console.log \
+#       [--mode selftests|run|bench|shell] [--run PROG [--args "..."]] \
+#       [--append "kernel args"] [--timeout SECONDS] [--conf KEY=VALUE]...
+#       [--icount] [--disk FILE]
+#
+# Devices, each its own zPCI function (and so its own IOMMU group):
+#   0001:00:00.0 virtio-net-pci            vfio-pci, general vfio tests
+#   0002:00:00.0 virtio-blk-pci (modern,   vfio-pci, user-space virtio-blk
+#                 iommu_platform) on a       driver of the selftests
+#                 disk with a known pattern
+#   0003:00:00.0 virtio-blk-pci (modern,   guest kernel's virtio-blk: /dev/vda
+#                 iommu_platform)
+#   0004:00:00.0 virtio-rng-pci (modern,   left to the mode (dma_map_benchmark)
+#                 iommu_platform)
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+guest=$top/build/guest
+kernel= initrd= log= mode=selftests run= args= append= timeout=600 icount= disk=
+conf=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=$2; shift ;;
+	--initrd) initrd=$2; shift ;;
+	--log) log=$2; shift ;;
+	--mode) mode=$2; shift ;;
+	--run) run=$2; mode=run; shift ;;
+	--args) args=$2; shift ;;
+	--append) append=$2; shift ;;
+	--timeout) timeout=$2; shift ;;
+	--conf) conf+=("$2"); shift ;;
+	--icount) icount=1 ;;
+	--disk) disk=$2; shift ;;
+	*) echo "vm: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ -f "$kernel" ] || { echo "vm: kernel $kernel not found" >&2; exit 2; }
+[ -f "$initrd" ] || { echo "vm: initramfs $initrd not found" >&2; exit 2; }
+[ -n "$log" ] || log=$guest/console.log
+mkdir -p "$guest" "$(dirname "$log")"
+
+# The test disk: 2 MiB, sector n holds "SECTOR <n>" padded with its low
+# byte, so a reader can tell every sector from every other.
+testdisk=$guest/test-disk.img
+if [ ! -f "$testdisk" ]; then
+	python3 -c '
+import sys
+with open(sys.argv[1], "wb") as f:
+    for n in range(4096):
+        tag = b"SECTOR %08d" % n
+        f.write(tag + bytes([n & 0xff]) * (512 - len(tag)))
+' "$testdisk"
+fi
+if [ -z "$disk" ]; then
+	disk=$guest/scratch-disk.img
+	[ -f "$disk" ] || truncate -s 64M "$disk"
+fi
+
+# Per-boot settings ride in a second cpio appended to the base one.
+overlay=$(mktemp -d)
+trap 'rm -rf "$overlay"' EXIT
+mkdir -p "$overlay/etc" "$overlay/run"
+{
+	echo "MODE=$mode"
+	echo "VFIO_DEVICES=\"0001:00:00.0 0002:00:00.0\""
+	echo "export VFIO_SELFTEST_DEVICE=0001:00:00.0"
+	echo "export VFIO_SELFTEST_BLK_DEVICE=0002:00:00.0"
+	for c in "${conf[@]+"${conf[@]}"}"; do echo "$c"; done
+	printf 'RUN_ARGS=%q\n' "$args"
+} > "$overlay/etc/bench.conf"
+if [ -n "$run" ]; then
+	[ -f "$run" ] || { echo "vm: program $run not found" >&2; exit 2; }
+	install -m 755 "$run" "$overlay/run/prog"
+fi
+(cd "$overlay" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$overlay.cpio"
+cat "$initrd" "$overlay.cpio" > "$overlay/initrd"
+rm -f "$overlay.cpio"
+
+qemu=(qemu-system-s390x -machine s390-ccw-virtio -cpu max -smp 2 -m 1024
+	-nographic -nodefaults -no-reboot -serial none
+	-chardev stdio,id=con0,signal=off -device sclpconsole,chardev=con0
+	-kernel "$kernel" -initrd "$overlay/initrd"
+	-append "console=ttysclp0 panic=-1 $append"
+	-device zpci,uid=1,fid=1,target=vnet
+	-device virtio-net-pci,id=vnet,romfile=
+	-device zpci,uid=2,fid=2,target=vtest
+	-device virtio-blk-pci,id=vtest,drive=dtest,disable-legacy=on,iommu_platform=on
+	-drive if=none,id=dtest,file="$testdisk",format=raw,readonly=on
+	-device zpci,uid=3,fid=3,target=vdisk
+	-device virtio-blk-pci,id=vdisk,drive=ddisk,disable-legacy=on,iommu_platform=on
+	-drive if=none,id=ddisk,file="$disk",format=raw,cache=unsafe
+	-device zpci,uid=4,fid=4,target=vrng
+	-device virtio-rng-pci,id=vrng,disable-legacy=on,iommu_platform=on)
+[ -z "$icount" ] || qemu+=(-icount shift=0,sleep=off)
+
+start=$(date +%s.%N)
+set +e
+timeout --foreground "$timeout" "${qemu[@]}" < /dev/null > "$log" 2>&1
+rc=$?
+set -e
+end=$(date +%s.%N)
+printf 'vm: %s: %.1f s, console in %s\n' "$(basename "$kernel")" \
+	"$(echo "$end - $start" | bc)" "${log#$top/}" >&2
+if [ $rc -eq 124 ]; then
+	echo "vm: TIMEOUT after $timeout s" | tee -a "$log" >&2
+	exit 124
+fi
+grep -q '^BENCH-POWEROFF' "$log" || { echo "vm: the guest did not reach poweroff" >&2; exit 1; }
+if [ "$mode" = run ]; then
+	sed -n '/^BENCH-BEGIN run/,/^BENCH-END run/p' "$log" | sed '1d;$d'
+	exit "$(sed -n 's/^BENCH-END run rc=\([0-9]*\).*/\1/p' "$log")"
+fi
+exit 0

@@ -1,0 +1,61 @@
+#!/bin/bash
+# Build the base and then every patch of the series in turn, in one
+# worktree and one object directory, so each step rebuilds only what the
+# patch touched.  This proves the series bisectable (every patch builds)
+# and yields the base and the patched kernel for booting.
+#
+#   tools/walk.sh LINUX OUTDIR
+# Prints one PASS/FAIL line per build; leaves OUTDIR/bzImage-base,
+# OUTDIR/bzImage-series, OUTDIR/obj (at the last patch) and the sparse
+# warnings of the files the series touches, as they are on the base, in
+# OUTDIR/sparse-base.txt.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+linux=$(realpath "$1")
+out=$(realpath -m "$2")
+wt=$top/build/walk
+obj=$out/obj
+mkdir -p "$out"
+
+git -C "$linux" worktree prune
+if [ ! -e "$wt/.git" ]; then
+	git -C "$linux" worktree add -q --detach "$wt" base || exit 1
+fi
+
+commits=($(git -C "$linux" rev-list --reverse base..HEAD))
+n=${#commits[@]}
+status=0
+build_at() {	# commit label flavour
+	git -C "$wt" checkout -q --detach "$1" || return 1
+	"$top/tools/kernel.sh" "$wt" "$obj" "$3" > "$out/build-$2.log" 2>&1
+}
+
+start=$(date +%s)
+if build_at base base base; then
+	cp "$obj/arch/s390/boot/bzImage" "$out/bzImage-base"
+	echo "PASS base kernel builds ($(( $(date +%s) - start )) s)"
+	"$top/tools/sparse.sh" --record "$wt" "$obj" "$linux" > "$out/sparse-base.txt"
+else
+	echo "FAIL base kernel builds (see ${out#$top/}/build-base.log)"
+	exit 1
+fi
+for i in "${!commits[@]}"; do
+	num=$(printf '%04d' $((i + 1)))
+	subject=$(git -C "$linux" log -1 --format=%s "${commits[$i]}")
+	flavour=base
+	[ $((i + 1)) -lt "$n" ] || flavour=series
+	t=$(date +%s)
+	if build_at "${commits[$i]}" "$num" "$flavour"; then
+		echo "PASS patch $num builds ($(( $(date +%s) - t )) s): $subject"
+	else
+		echo "FAIL patch $num builds: $subject (see ${out#$top/}/build-$num.log)"
+		status=1
+	fi
+done
+if [ $status = 0 ]; then
+	cp "$obj/arch/s390/boot/bzImage" "$out/bzImage-series"
+fi
+[ "$n" -gt 0 ] || cp "$out/bzImage-base" "$out/bzImage-series"
+echo "walk: base and $n patches built in $(( $(date +%s) - start )) s" >&2
+exit $status
