@@ -17,6 +17,9 @@
 #                 iommu_platform)
 #   0004:00:00.0 virtio-rng-pci (modern,   left to the mode (dma_map_benchmark)
 #                 iommu_platform)
+#   0005:00:00.0 virtio-blk-pci like 0002  vfio-pci, for the DMA fault tests: a
+#                                          faulted zPCI function stays unusable
+#                                          until reboot
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -68,9 +71,10 @@ trap 'rm -rf "$overlay"' EXIT
 mkdir -p "$overlay/etc" "$overlay/run"
 {
 	echo "MODE=$mode"
-	echo "VFIO_DEVICES=\"0001:00:00.0 0002:00:00.0\""
+	echo "VFIO_DEVICES=\"0001:00:00.0 0002:00:00.0 0005:00:00.0\""
 	echo "export VFIO_SELFTEST_DEVICE=0001:00:00.0"
 	echo "export VFIO_SELFTEST_BLK_DEVICE=0002:00:00.0"
+	echo "export VFIO_SELFTEST_BLK_FAULT_DEVICE=0005:00:00.0"
 	for c in "${conf[@]+"${conf[@]}"}"; do echo "$c"; done
 	printf 'RUN_ARGS=%q\n' "$args"
 } > "$overlay/etc/bench.conf"
@@ -96,7 +100,10 @@ qemu=(qemu-system-s390x -machine s390-ccw-virtio -cpu max -smp 2 -m 1024
 	-device virtio-blk-pci,id=vdisk,drive=ddisk,disable-legacy=on,iommu_platform=on
 	-drive if=none,id=ddisk,file="$disk",format=raw,cache=unsafe
 	-device zpci,uid=4,fid=4,target=vrng
-	-device virtio-rng-pci,id=vrng,disable-legacy=on,iommu_platform=on)
+	-device virtio-rng-pci,id=vrng,disable-legacy=on,iommu_platform=on
+	-device zpci,uid=5,fid=5,target=vfault
+	-device virtio-blk-pci,id=vfault,drive=dfault,disable-legacy=on,iommu_platform=on
+	-drive if=none,id=dfault,file="$testdisk",format=raw,readonly=on)
 [ -z "$icount" ] || qemu+=(-icount shift=0,sleep=off)
 
 start=$(date +%s.%N)
