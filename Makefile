@@ -64,7 +64,7 @@ bench: initramfs base-kernel
 	@tools/bench/bench.sh
 
 bisect: tree
-	@tools/bisect.sh $(LINUX)
+	@tools/walk.sh $(LINUX) $(BUILD)/bisect
 
 sparse: kernel
 	@tools/sparse.sh $(LINUX) $(OBJ)

@@ -23,6 +23,8 @@ cp "$root/.deb/bin/busybox" "$root/bin/busybox"
 rm -rf "$root/.deb"
 install -m 755 "$top/tools/guest/init" "$root/init"
 install -m 755 "$top/tools/guest/timeout" "$root/usr/bin/timeout"
+mkdir -p "$root/bench"
+install -m 755 "$top/tools/guest/dma-check.sh" "$root/bench/dma-check.sh"
 cp -a "$kselftest" "$root/kselftest"
 for extra in "$@"; do
 	cp -a "$extra"/. "$root"/

@@ -19,14 +19,29 @@ make -s initramfs
 tv=$(date +%s)
 tools/vm.sh --kernel build/obj/series/arch/s390/boot/bzImage \
 	--initrd build/guest/initramfs.cpio --log "$log" --timeout 900
-boot_s=$(( $(date +%s) - tv ))
 
 set +e
 tools/verdict.py "$log" --kernel series --expect tools/expectations.txt \
-	--json build/guest/main.json > build/guest/main.verdict
+	--exclude dma_ --json build/guest/main.json > build/guest/main.verdict
 verdict=$?
+consoles=(--console "$log")
+results=(--results build/guest/main.json)
+for mode in "lazy " "strict s390_iommu=strict" "fq iommu.strict=0"; do
+	set -- $mode
+	dlog=build/guest/main-dma-$1.log
+	tools/vm.sh --kernel build/obj/series/arch/s390/boot/bzImage \
+		--initrd build/guest/initramfs.cpio --log "$dlog" --timeout 600 \
+		--root-disk --mode dmacheck --conf DMA_MODE="$1" \
+		--conf VFIO_DEVICES= --append "${2:-}"
+	tools/verdict.py "$dlog" --kernel series --expect tools/expectations.txt \
+		--require tap --only "dma_$1:" --json "build/guest/main-dma-$1.json" \
+		> /dev/null || verdict=1
+	consoles+=(--console "$dlog")
+	results+=(--results "build/guest/main-dma-$1.json")
+done
+boot_s=$(( $(date +%s) - tv ))
 set -e
-tools/report.py --console "$log" --results build/guest/main.json \
+tools/report.py "${consoles[@]}" "${results[@]}" \
 	--linux build/linux --build-seconds "$build_s" --boot-seconds "$boot_s" \
 	--total-seconds $(( $(date +%s) - t0 ))
 exit $verdict

@@ -20,23 +20,33 @@ def git(linux, *args):
 def area_of(name):
     if name.startswith('kunit:'):
         return 'KUnit ' + name[len('kunit:'):].split('.')[0]
+    if name.startswith('dma_'):
+        return 'DMA mode ' + name.split(':')[0][len('dma_'):] + ', root on virtio-blk'
     return name.split(':')[0]
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--console', required=True)
-    ap.add_argument('--results', required=True)
+    ap.add_argument('--console', required=True, action='append')
+    ap.add_argument('--results', required=True, action='append')
     ap.add_argument('--linux', required=True)
     ap.add_argument('--build-seconds', type=int)
     ap.add_argument('--boot-seconds', type=int)
     ap.add_argument('--total-seconds', type=int)
     args = ap.parse_args()
 
-    with open(args.results) as f:
-        res = json.load(f)
-    with open(args.console, errors='replace') as f:
-        console = f.read().splitlines()
+    res = {'results': {}, 'checks': [], 'passed': 0, 'failed': 0}
+    for path in args.results:
+        with open(path) as f:
+            part = json.load(f)
+        res['results'].update(part['results'])
+        res['checks'] += part['checks']
+        res['passed'] += part['passed']
+        res['failed'] += part['failed']
+    console = []
+    for path in args.console:
+        with open(path, errors='replace') as f:
+            console += f.read().splitlines()
 
     base = git(args.linux, 'log', '-1', '--format=%s', 'base')
     subjects = git(args.linux, 'log', '--reverse', '--format=%s', 'base..HEAD').splitlines()
@@ -47,7 +57,7 @@ def main():
     uname = next((l for l in console if l.startswith('Linux version')), '')
     print('\n== patched kernel: %s' % ' '.join(uname.split()[:3]))
     if args.build_seconds is not None:
-        print('  build %d s, boot + tests + power-off %d s, main job %d s'
+        print('  build %d s, four boots with their tests %d s, main job %d s'
               % (args.build_seconds, args.boot_seconds, args.total_seconds))
 
     by_area = collections.OrderedDict()

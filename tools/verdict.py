@@ -151,6 +151,33 @@ def parse_kselftest(lines, end):
     return results, problems
 
 
+def parse_tap_sections(lines):
+    """Plain TAP between BENCH-BEGIN tap NAME and BENCH-END tap NAME."""
+    results, problems, current, plan, seen = {}, [], None, None, 0
+    for line in lines:
+        if line.startswith('BENCH-BEGIN tap '):
+            current, plan, seen = line.split()[2], None, 0
+            continue
+        if line.startswith('BENCH-END tap ') and current:
+            if plan is None or plan != seen:
+                problems.append('%s: plan %s but %d results' % (current, plan, seen))
+            current = None
+            continue
+        if not current:
+            continue
+        m = PLAN.match(line)
+        if m:
+            plan = int(m.group(1))
+            continue
+        m = TAP_LINE.match(line)
+        if m and not m.group('indent'):
+            results['%s:%s' % (current, m.group('name'))] = tap_status(m)
+            seen += 1
+    if current:
+        problems.append('%s: TAP section did not finish' % current)
+    return results, problems
+
+
 def crashes(lines):
     seen, out = set(), []
     for line in lines:
@@ -185,6 +212,12 @@ def main():
     ap.add_argument('--expect')
     ap.add_argument('--json')
     ap.add_argument('--quiet', action='store_true', help='print failures only')
+    ap.add_argument('--require', default='kunit,kselftest',
+                    help='sections the log must hold: kunit, kselftest, tap')
+    ap.add_argument('--only', default='',
+                    help='check only the expectations whose name starts so')
+    ap.add_argument('--exclude', default=None,
+                    help='leave out the expectations whose name starts so')
     args = ap.parse_args()
 
     with open(args.log, errors='replace') as f:
@@ -195,15 +228,26 @@ def main():
         if line.startswith('BENCH-'):
             break
         boot.append(line)
+    required = set(args.require.split(','))
     kunit, kunit_problems = parse_kunit(boot)
     ks_lines, ks_end = section(lines, 'kselftest')
     kselftest, ks_problems = parse_kselftest(ks_lines, ks_end)
+    tap, tap_problems = parse_tap_sections(lines)
+    if 'kunit' not in required:
+        kunit, kunit_problems = {}, []
+    if 'kselftest' not in required:
+        kselftest, ks_problems = {}, []
+    if 'tap' in required and not tap:
+        tap_problems.append('no TAP section in the log')
     results = dict(kunit)
     results.update(kselftest)
-    expect = load_expectations(args.expect)
+    results.update(tap)
+    expect = {k: v for k, v in load_expectations(args.expect).items()
+              if k.startswith(args.only) and
+              not (args.exclude and k.startswith(args.exclude))}
 
     checks = []  # (ok, text)
-    for problem in kunit_problems + ks_problems:
+    for problem in kunit_problems + ks_problems + tap_problems:
         checks.append((False, 'plan: ' + problem))
     if not any(l.startswith('BENCH-POWEROFF') for l in lines):
         checks.append((False, 'boot: the guest never reached poweroff'))

@@ -6,7 +6,14 @@
 #   tools/vm.sh --kernel bzImage --initrd base.cpio --log console.log \
 #       [--mode selftests|run|bench|shell] [--run PROG [--args "..."]] \
 #       [--append "kernel args"] [--timeout SECONDS] [--conf KEY=VALUE]...
-#       [--icount] [--disk FILE]
+#       [--icount] [--disk FILE | --null-disk] [--root-disk]
+#
+# --null-disk: disk 0003 is QEMU's null block driver (1 GiB of zeroes, no
+# host I/O), so the bench measures the guest's DMA path, not the host.
+#
+# --root-disk: the guest's root file system is an ext2 image of the
+# initramfs (and the per-boot settings) on its virtio-blk disk 0003, 64 MiB
+# of file system and 32 MiB free behind it; there is no initramfs.
 #
 # Devices, each its own zPCI function (and so its own IOMMU group):
 #   0001:00:00.0 virtio-net-pci            vfio-pci, general vfio tests
@@ -24,7 +31,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 guest=$top/build/guest
-kernel= initrd= log= mode=selftests run= args= append= timeout=600 icount= disk=
+kernel= initrd= log= mode=selftests run= args= append= timeout=600 icount= disk= rootdisk= nulldisk=
 conf=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -39,6 +46,8 @@ while [ $# -gt 0 ]; do
 	--conf) conf+=("$2"); shift ;;
 	--icount) icount=1 ;;
 	--disk) disk=$2; shift ;;
+	--root-disk) rootdisk=1 ;;
+	--null-disk) nulldisk=1 ;;
 	*) echo "vm: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -85,11 +94,28 @@ fi
 (cd "$overlay" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$overlay.cpio"
 cat "$initrd" "$overlay.cpio" > "$overlay/initrd"
 rm -f "$overlay.cpio"
+boot=(-initrd "$overlay/initrd")
+if [ -n "$rootdisk" ]; then
+	rootdir=$overlay/root
+	mkdir -p "$rootdir"
+	(cd "$rootdir" && cpio -idm --quiet) < "$initrd"
+	cp -a "$overlay/etc" "$overlay/run" "$rootdir"/
+	disk=$guest/root-disk.img
+	rm -f "$disk"
+	truncate -s 64M "$disk"
+	PATH=$PATH:/sbin:/usr/sbin mke2fs -q -t ext2 -L root -d "$rootdir" "$disk"
+	truncate -s 96M "$disk"
+	boot=()
+	append="root=/dev/vdb rootfstype=ext2 rw init=/init $append"
+fi
+
+diskspec="file=$disk,format=raw,cache=unsafe"
+[ -z "$nulldisk" ] || diskspec="driver=null-co,read-zeroes=on,size=1G"
 
 qemu=(qemu-system-s390x -machine s390-ccw-virtio -cpu max -smp 2 -m 1024
 	-nographic -nodefaults -no-reboot -serial none
 	-chardev stdio,id=con0,signal=off -device sclpconsole,chardev=con0
-	-kernel "$kernel" -initrd "$overlay/initrd"
+	-kernel "$kernel" "${boot[@]}"
 	-append "console=ttysclp0 panic=-1 $append"
 	-device zpci,uid=1,fid=1,target=vnet
 	-device virtio-net-pci,id=vnet,romfile=
@@ -98,7 +124,7 @@ qemu=(qemu-system-s390x -machine s390-ccw-virtio -cpu max -smp 2 -m 1024
 	-drive if=none,id=dtest,file="$testdisk",format=raw,readonly=on
 	-device zpci,uid=3,fid=3,target=vdisk
 	-device virtio-blk-pci,id=vdisk,drive=ddisk,disable-legacy=on,iommu_platform=on
-	-drive if=none,id=ddisk,file="$disk",format=raw,cache=unsafe
+	-drive "if=none,id=ddisk,$diskspec"
 	-device zpci,uid=4,fid=4,target=vrng
 	-device virtio-rng-pci,id=vrng,disable-legacy=on,iommu_platform=on
 	-device zpci,uid=5,fid=5,target=vfault

@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""Turn the consoles of a bench run into tables, ratios and a plot.
+
+    analyze.py --logs DIR --configs "a b ..." --reference base-lazy --out DIR
+
+Reads DIR/<config>-measure.log (the -icount boot: RPCITs, mapped pages and
+guest CPU time per workload) and DIR/<config>-run<N>.log (ordinary boots:
+IOPS and latencies), each holding lines
+
+    BENCH-RESULT <workload> key=value ...
+
+and writes results.json, results.csv, results.md, results.rst and
+results.png (if gnuplot is installed) into --out.  Every ratio is against
+the reference configuration measured in the same run.  Per workload:
+
+    iops_ratio   median IOPS (fio) or 1 / (map + unmap latency) (dmamap),
+                 over the reference's
+    flush_ratio  RPCITs per I/O, over the reference's
+    cost_ratio   guest CPU time per I/O (instructions, under -icount), over
+                 the reference's
+"""
+import argparse
+import csv
+import glob
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+
+WORKLOADS = ("psync", "libaio", "dmamap")
+
+
+def parse(path):
+    res = {}
+    try:
+        text = open(path, errors="replace").read()
+    except OSError:
+        return res
+    for line in text.splitlines():
+        m = re.match(r"^BENCH-RESULT (\S+)(.*)$", line.strip())
+        if not m:
+            continue
+        kv = {}
+        for k, v in re.findall(r"(\w+)=(\S*)", m.group(2)):
+            try:
+                kv[k] = float(v)
+            except ValueError:
+                pass
+        res[m.group(1)] = kv
+    return res
+
+
+def speed(workload, kv):
+    """Operations per second of one run, or None."""
+    if workload == "dmamap":
+        lat = kv.get("map_us", 0) + kv.get("unmap_us", 0)
+        return 1e6 / lat if lat > 0 else None
+    return kv.get("iops") or None
+
+
+def collect(logs, configs):
+    data = {}
+    for config in configs:
+        runs = [parse(p) for p in sorted(glob.glob(os.path.join(logs, f"{config}-run*.log")))]
+        measure = parse(os.path.join(logs, f"{config}-measure.log"))
+        entry = {}
+        for w in WORKLOADS:
+            speeds = [s for s in (speed(w, r.get(w, {})) for r in runs) if s]
+            e = {"runs": len(speeds)}
+            if speeds:
+                e["speed"] = statistics.median(speeds)
+                e["speed_min"] = min(speeds)
+                e["speed_max"] = max(speeds)
+            lats = [r[w]["clat_us"] for r in runs if r.get(w, {}).get("clat_us")]
+            if lats:
+                e["clat_us"] = statistics.median(lats)
+            if w == "dmamap":
+                for k in ("map_us", "unmap_us"):
+                    v = [r[w][k] for r in runs if r.get(w, {}).get(k)]
+                    if v:
+                        e[k] = statistics.median(v)
+            m = measure.get(w, {})
+            # fio counts its I/Os; a dma_map_benchmark operation maps one page.
+            ios = m.get("ios") if w != "dmamap" else m.get("mapped")
+            if ios and "rpcit" in m:
+                e["ios_measured"] = ios
+                e["rpcit_per_io"] = m["rpcit"] / ios
+                e["mapped_per_io"] = m.get("mapped", 0) / ios
+                e["busy_us_per_io"] = m.get("busy_ns", 0) / ios / 1000
+            entry[w] = e
+        data[config] = entry
+    return data
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def add_ratios(data, ref):
+    for config, entry in data.items():
+        for w, e in entry.items():
+            r = data.get(ref, {}).get(w, {})
+            e["iops_ratio"] = ratio(e.get("speed"), r.get("speed"))
+            e["flush_ratio"] = ratio(e.get("rpcit_per_io"), r.get("rpcit_per_io"))
+            e["cost_ratio"] = ratio(e.get("busy_us_per_io"), r.get("busy_us_per_io"))
+
+
+def fmt(v, digits=2):
+    if v is None:
+        return "-"
+    if abs(v) >= 1000:
+        return f"{v:.0f}"
+    return f"{v:.{digits}f}"
+
+
+COLUMNS = [
+    ("config", None),
+    ("workload", None),
+    ("ops/s (median)", "speed"),
+    ("min", "speed_min"),
+    ("max", "speed_max"),
+    ("RPCIT/op", "rpcit_per_io"),
+    ("guest us/op", "busy_us_per_io"),
+    ("ops/s ratio", "iops_ratio"),
+    ("RPCIT ratio", "flush_ratio"),
+    ("cost ratio", "cost_ratio"),
+]
+
+
+def rows(data):
+    for config, entry in data.items():
+        for w in WORKLOADS:
+            e = entry.get(w, {})
+            yield [config, w] + [fmt(e.get(k), 3 if k == "rpcit_per_io" else 2)
+                                 for _, k in COLUMNS[2:]]
+
+
+def write_tables(data, out, ref):
+    heads = [c for c, _ in COLUMNS]
+    with open(os.path.join(out, "results.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(heads)
+        w.writerows(rows(data))
+    table = list(rows(data))
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write("| " + " | ".join(heads) + " |\n")
+        f.write("|" + "---|" * len(heads) + "\n")
+        for r in table:
+            f.write("| " + " | ".join(r) + " |\n")
+    widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(heads)]
+    sep = " ".join("=" * n for n in widths)
+    with open(os.path.join(out, "results.rst"), "w") as f:
+        f.write(f".. Generated by tools/bench/analyze.py; ratios against {ref}.\n\n")
+        f.write(sep + "\n")
+        f.write(" ".join(h.ljust(n) for h, n in zip(heads, widths)).rstrip() + "\n")
+        f.write(sep + "\n")
+        for r in table:
+            f.write(" ".join(c.ljust(n) for c, n in zip(r, widths)).rstrip() + "\n")
+        f.write(sep + "\n")
+
+
+def plot(data, out, ref):
+    if not shutil.which("gnuplot"):
+        return
+    dat = os.path.join(out, "results.dat")
+    with open(dat, "w") as f:
+        f.write("config psync_iops libaio_iops dmamap_ops psync_rpcit\n")
+        for config, entry in data.items():
+            vals = [entry.get(w, {}).get("iops_ratio") for w in WORKLOADS]
+            vals.append(entry.get("psync", {}).get("flush_ratio"))
+            f.write(config + " " + " ".join(fmt(v, 3) if v else "0" for v in vals) + "\n")
+    script = f"""
+set terminal png size 1000,500
+set output '{os.path.join(out, "results.png")}'
+set title 'DMA modes against {ref} (1.0): higher ops/s and lower RPCITs are better'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set key outside right top
+set xtics rotate by -30
+set yrange [0:*]
+set grid ytics
+plot '{dat}' using 2:xtic(1) title 'psync IOPS', \\
+     '' using 3 title 'libaio IOPS', \\
+     '' using 4 title 'dmamap ops/s', \\
+     '' using 5 title 'psync RPCITs per I/O'
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=False)
+
+
+def summary(data, ref):
+    lines = []
+    for config, entry in data.items():
+        parts = []
+        for w in WORKLOADS:
+            e = entry.get(w, {})
+            parts.append(f"{w}: iops_ratio={fmt(e.get('iops_ratio'))} "
+                         f"flush_ratio={fmt(e.get('flush_ratio'))} "
+                         f"cost_ratio={fmt(e.get('cost_ratio'))}")
+        lines.append(f"bench: {config:<14} " + "; ".join(parts))
+    return lines
+
+
+def goal(data, ref, subject):
+    """The series' promise: the lazy DMA domain flushes no more than s390's
+    own scheme did, and is at least as fast (ratios from one run; fio's
+    run-to-run spread is given by min/max)."""
+    e = data.get(subject)
+    if not e:
+        return []
+    out = []
+    for w in WORKLOADS:
+        s = e.get(w, {})
+        fr, ir = s.get("flush_ratio"), s.get("iops_ratio")
+        if fr is None or ir is None:
+            out.append(f"bench: goal {subject} {w}: not measured")
+            continue
+        ok = fr <= 1.0 and ir >= 0.95
+        out.append(f"bench: goal {subject} vs {ref} {w}: RPCIT ratio {fr:.3f}, "
+                   f"ops/s ratio {ir:.3f}: {'met' if ok else 'NOT met'}")
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--logs", required=True)
+    ap.add_argument("--configs", required=True)
+    ap.add_argument("--reference", default="base-lazy")
+    ap.add_argument("--subject", default="series-lazy")
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    configs = a.configs.split()
+    data = collect(a.logs, configs)
+    add_ratios(data, a.reference)
+    os.makedirs(a.out, exist_ok=True)
+    with open(os.path.join(a.out, "results.json"), "w") as f:
+        json.dump({"reference": a.reference, "results": data}, f, indent=1, sort_keys=True)
+    write_tables(data, a.out, a.reference)
+    plot(data, a.out, a.reference)
+    sys.stdout.write(open(os.path.join(a.out, "results.md")).read())
+    for line in summary(data, a.reference) + goal(data, a.reference, a.subject):
+        print(line)
+    missing = [c for c in configs if not any(e.get("runs") for e in data[c].values())]
+    if missing:
+        print("bench: no results for " + " ".join(missing), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+# Sourced by the guest's init in bench mode (/bench/run.sh).
+#
+# Workloads, each for $BENCH_RUNTIME seconds:
+#   psync   fio, 4 KiB random O_DIRECT reads, one at a time
+#   libaio  fio, the same with 16 in flight
+#   dmamap  dma_map_benchmark: map and unmap one page, on 0004:00:00.0
+# on the virtio-blk disk 0003:00:00.0, whose host side does no I/O.
+#
+# With BENCH_MEASURE=1 (the -icount boot, where guest time counts guest
+# instructions), every workload is bracketed by updates of the zPCI
+# measurement block of its function, for the RPCITs it caused, and by
+# /proc/stat, for the guest CPU time it took.  Results are printed as
+#   BENCH-RESULT workload key=value ...
+export LD_LIBRARY_PATH=/lib/s390x-linux-gnu
+
+bench_result() { echo "BENCH-RESULT $*"; }
+
+# Guest CPU time, busy, in ns (USER_HZ is 100).
+busy_ns() {
+	awk '/^cpu / { printf "%.0f\n", ($2 + $3 + $4 + $7 + $8 + $9) * 10000000 }' /proc/stat
+}
+
+fmb() {	# function -> samples refreshes mapped-pages
+	awk -F':[ \t]+' '/Samples/ { s = $2 } /Refresh operations/ { r = $2 }
+		/Mapped pages/ { m = $2 } END { print s + 0, r + 0, m + 0 }' \
+		"/sys/kernel/debug/pci/$1/statistics"
+}
+
+# Refreshes and mapped pages from a measurement block update that began
+# after now.
+fresh_counts() {
+	set -- $(fmb "$1")
+	first=$1
+	i=0
+	while [ $i -lt 150 ]; do
+		sleep 0.2
+		set -- $(fmb "$fn")
+		[ "$1" -ge $((first + 2)) ] && break
+		i=$((i + 1))
+	done
+	echo "$2 $3"
+}
+
+# Run "$@" (one workload) for function $fn; adds rpcit=, mapped= and
+# busy_ns= when measuring.  The workload prints its own key=value pairs.
+measure() {
+	name=$1
+	shift
+	if [ "$BENCH_MEASURE" = 1 ]; then
+		before=$(fresh_counts "$fn")
+		b0=$(busy_ns)
+	fi
+	out=$("$@")
+	if [ "$BENCH_MEASURE" = 1 ]; then
+		b1=$(busy_ns)
+		after=$(fresh_counts "$fn")
+		out="$out $(echo "$before $after" |
+			awk '{ printf "rpcit=%d mapped=%d", $3 - $1, $4 - $2 }') busy_ns=$((b1 - b0))"
+	fi
+	bench_result "$name $out"
+}
+
+fio_run() {	# engine iodepth
+	fio --name=bench --filename="$BENCH_DISK" --direct=1 --rw=randread \
+		--bs=4k --ioengine="$1" --iodepth="$2" --numjobs=1 \
+		--time_based --runtime="$BENCH_RUNTIME" --size=512M \
+		--norandommap --randrepeat=0 --minimal 2>/dev/null |
+	awk -F';' '{ printf "ios=%d iops=%s clat_us=%s", $6 / 4, $8, $16 }'
+}
+
+dmamap_run() {
+	/bench/dma_map_benchmark -t 1 -s "$BENCH_RUNTIME" -g 1 -d 0 2>&1 |
+	awk '/average map latency/ { split($0, a, /[:(]/); gsub(/[^0-9.]/, "", a[3]); map = a[3] }
+		/average unmap latency/ { split($0, a, /[:(]/); gsub(/[^0-9.]/, "", a[3]); unmap = a[3] }
+		/total map|loops|total_loops|loops:/ { n = $NF }
+		END { printf "map_us=%s unmap_us=%s", map, unmap }'
+}
+
+echo "bench: config $BENCH_CONFIG on $(uname -r), disk $BENCH_DISK, $(cat /sys/bus/pci/devices/0003:00:00.0/iommu_group/type 2>/dev/null)"
+marker "BEGIN bench"
+fn=0003:00:00.0
+# Warm up: the first I/Os page in fio and its libraries.
+fio --name=warm --filename="$BENCH_DISK" --direct=1 --rw=randread --bs=4k \
+	--ioengine=psync --size=16M --io_size=4M --minimal >/dev/null 2>&1
+measure psync fio_run psync 1
+measure libaio fio_run libaio 16
+
+fn=0004:00:00.0
+sys=/sys/bus/pci/devices/$fn
+echo dma_map_benchmark > $sys/driver_override
+[ -e $sys/driver ] && echo $fn > $sys/driver/unbind
+echo $fn > /sys/bus/pci/drivers_probe
+# The benchmark driver does not enable the device; measurement needs it.
+echo 1 > $sys/enable
+measure dmamap dmamap_run
+marker "END bench"

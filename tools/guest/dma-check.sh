@@ -1,0 +1,133 @@
+#!/bin/sh
+# DMA through the IOMMU in one mode, on a guest whose root file system is
+# on the virtio-blk disk 0003:00:00.0.  Prints TAP.
+#   dma-check.sh MODE      MODE: lazy, strict or fq
+mode=$1
+disk_pci=/sys/bus/pci/devices/0003:00:00.0
+fault_pci=/sys/bus/pci/devices/0005:00:00.0
+n=0
+fails=0
+
+check() {	# name, then a command that must succeed
+	name=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then
+		echo "ok $n $name"
+	else
+		echo "not ok $n $name"
+		fails=$((fails + 1))
+	fi
+}
+
+group_type() { cat "$1/iommu_group/type" 2>/dev/null; }
+
+# Counters of the disk's function: the machine's RPCIT count, and the
+# IOMMU driver's own where the kernel has them.
+counters() {
+	awk -F':[ \t]+' '/Samples/ { s = $2 } /Refresh operations/ { r = $2 }
+		/Global IOTLB flushes/ { g = $2 } /Map IOTLB flushes/ { m = $2 }
+		/Unmap IOTLB flushes/ { u = $2 }
+		END { print s + 0, r + 0, g + 0, m + 0, u + 0 }' \
+		/sys/kernel/debug/pci/0003:00:00.0/statistics
+}
+
+# Wait for a measurement block update that began after this call.
+fresh_counters() {
+	set -- $(counters)
+	first=$1
+	i=0
+	while [ $i -lt 150 ]; do
+		sleep 0.2
+		set -- $(counters)
+		[ "$1" -ge $((first + 2)) ] && break
+		i=$((i + 1))
+	done
+	echo "$2 $3 $4 $5"
+}
+
+case $mode in
+lazy)	want=DMA-LAZY ;;
+strict)	want=DMA ;;
+fq)	want=DMA-FQ ;;
+esac
+
+echo "TAP version 13"
+echo "# dma mode $mode, disk $BENCH_DISK, kernel $(uname -r), up $(cut -d' ' -f1 /proc/uptime) s"
+root_dev=$(awk '$5 == "/" { print $3 }' /proc/self/mountinfo)
+check "root_file_system_is_on_the_virtio_blk_disk" \
+	test "$root_dev" = "$(cat /sys/block/${BENCH_DISK#/dev/}/dev)"
+check "disk_domain_type_is_$want" test "$(group_type $disk_pci)" = "$want"
+
+# Data integrity: write a pattern through the page cache and the DMA API,
+# drop the caches, read it back.
+dd if=/dev/urandom of=/tmp/pattern bs=1M count=8 2>/dev/null
+cp /tmp/pattern /data.bin && sync
+echo 3 > /proc/sys/vm/drop_caches
+check "written_data_reads_back_identically" cmp -s /tmp/pattern /data.bin
+rm -f /data.bin
+dd if=/dev/urandom of=/tmp/pattern bs=4096 count=256 2>/dev/null
+# Past the end of the file system (see tools/vm.sh --root-disk).
+dd if=/tmp/pattern of="$BENCH_DISK" bs=4096 seek=20480 count=256 oflag=direct 2>/dev/null
+dd if="$BENCH_DISK" of=/tmp/back bs=4096 skip=20480 count=256 iflag=direct 2>/dev/null
+check "direct_io_reads_back_identically" cmp -s /tmp/pattern /tmp/back
+
+echo "# data checked at $(cut -d' ' -f1 /proc/uptime) s"
+# IOTLB flushes of a fixed workload: 2048 reads of 4 KiB, O_DIRECT.
+ios=2048
+set -- $(fresh_counters)
+r0=$1 g0=$2 m0=$3 u0=$4
+dd if="$BENCH_DISK" of=/dev/null bs=4096 count=$ios iflag=direct 2>/dev/null
+set -- $(fresh_counters)
+rpcit=$(($1 - r0)) global=$(($2 - g0)) map=$(($3 - m0)) unmap=$(($4 - u0))
+per_io() { echo "$1 $ios" | awk '{ printf "%.3f", $1 / $2 }'; }
+echo "# report: mode $mode: per 4 KiB read $(per_io $rpcit) RPCITs (machine count): $(per_io $map) map, $(per_io $unmap) unmap, $(per_io $global) global IOTLB flushes (driver count)"
+check "every_map_is_refreshed_once" test "$map" -ge "$ios"
+case $mode in
+lazy)
+	check "unmaps_are_not_flushed" \
+		test "$map" -ge "$ios" -a "$unmap" -eq 0 -a "$global" -eq 0
+	check "machine_saw_no_more_than_the_map_refreshes" \
+		test "$rpcit" -le $((map + 2))
+	;;
+strict)
+	check "every_unmap_is_flushed" test "$unmap" -ge "$ios"
+	;;
+fq)
+	check "unmaps_are_flushed_in_batches" \
+		test "$map" -ge "$ios" -a "$unmap" -eq 0 -a "$global" -ge 1 -a "$global" -lt "$ios"
+	;;
+esac
+
+echo "# flushes counted at $(cut -d' ' -f1 /proc/uptime) s"
+# The type of an idle device's group follows writes to its type file.
+if [ "$mode" = lazy ]; then
+	unbind=/sys/bus/pci/drivers/virtio-pci/unbind
+	echo "0005:00:00.0" > $unbind
+	for t in DMA DMA-FQ DMA-LAZY; do
+		echo $t > $fault_pci/iommu_group/type 2>/dev/null
+		echo "0005:00:00.0" > /sys/bus/pci/drivers_probe
+		blk=$(ls $fault_pci/virtio*/block 2>/dev/null)
+		sector=$(dd if=/dev/$blk bs=512 skip=7 count=1 iflag=direct 2>/dev/null | head -c 15)
+		check "sysfs_switches_to_$t" test "$(group_type $fault_pci)" = "$t" -a \
+			"$sector" = "SECTOR 00000007"
+		echo "0005:00:00.0" > $unbind
+	done
+	for bad in DMA-LAZYX bogus; do
+		echo "$bad" > $fault_pci/iommu_group/type 2>/dev/null
+		refused=$?
+		check "sysfs_refuses_type_$bad" test $refused -ne 0 -a \
+			"$(group_type $fault_pci)" = DMA-LAZY
+	done
+	echo > $fault_pci/iommu_group/type 2>/dev/null
+	refused=$?
+	check "sysfs_refuses_an_empty_type" test $refused -ne 0 -a \
+		"$(group_type $fault_pci)" = DMA-LAZY
+	echo "0005:00:00.0" > /sys/bus/pci/drivers_probe
+	echo DMA > $fault_pci/iommu_group/type 2>/dev/null
+	refused=$?
+	check "sysfs_refuses_a_change_while_a_driver_is_bound" test $refused -ne 0 -a \
+		"$(group_type $fault_pci)" = DMA-LAZY
+fi
+echo "1..$n"
+exit $fails
