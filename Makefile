@@ -60,7 +60,8 @@ vm: initramfs $(if $(filter base,$(KERNEL)),base-kernel)
 		$(if $(RUN),--run $(RUN) --args "$(ARGS)") \
 		$(if $(APPEND),--append "$(APPEND)")
 
-bench: initramfs base-kernel
+bench: tree
+	@tools/base-tree.sh $(LINUX) $(LINUX_BASE)
 	@tools/bench/bench.sh
 
 bisect: tree

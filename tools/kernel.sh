@@ -1,12 +1,13 @@
 #!/bin/bash
 # Configure and build an s390x kernel out of tree.
 #
-#   tools/kernel.sh SRC OBJ series|base
+#   tools/kernel.sh SRC OBJ series|base [FRAGMENT]
 #
 # The config is allnoconfig plus tools/config/s390x-vfio.config and
 # tools/config/series.config.  Every option of the first fragment must
 # survive olddefconfig; those of the second only on the patched kernel,
-# which is the one that adds them.
+# which is the one that adds them.  FRAGMENT, merged last, may turn
+# options off (the bench's tools/config/bench.config).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +15,7 @@ src=$(realpath "$1")
 obj=$(realpath -m "$2")
 flavour=$3
 frags=("$top/tools/config/s390x-vfio.config" "$top/tools/config/series.config")
+extra=${4:-}
 
 cc=s390x-linux-gnu-gcc
 if command -v ccache >/dev/null && [ -z "${NO_CCACHE:-}" ]; then
@@ -24,7 +26,8 @@ kmake=(make -C "$src" -s ARCH=s390 CROSS_COMPILE=s390x-linux-gnu- O="$obj" CC="$
 mkdir -p "$obj"
 [ ! -f "$obj/.config" ] || cp -p "$obj/.config" "$obj/.config.prev"
 "${kmake[@]}" allnoconfig >/dev/null
-"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${frags[@]}" >/dev/null 2>&1
+"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${frags[@]}" \
+	${extra:+"$extra"} >/dev/null 2>&1
 "${kmake[@]}" olddefconfig >/dev/null 2>&1
 # An unchanged config keeps its old time stamp: nothing is rebuilt for it.
 if [ -f "$obj/.config.prev" ] && cmp -s "$obj/.config" "$obj/.config.prev"; then
@@ -38,6 +41,8 @@ check_frag() {
 	local frag=$1 line
 	while read -r line; do
 		case "$line" in CONFIG_*) ;; *) continue ;; esac
+		# an option the extra fragment turns off
+		[ -z "$extra" ] || ! grep -q "# ${line%%=*} is not set" "$extra" || continue
 		if ! grep -qxF "$line" "$obj/.config"; then
 			echo "kernel: $flavour config lacks $line (from $(basename "$frag"))" >&2
 			missing=1

@@ -11,10 +11,14 @@
 #                 (one 32768-entry queue per CPU, 4 s timeout; bench only)
 #   series-lazy   series, default                      (DMA-LAZY)
 #
-# Per configuration one boot under -icount, where guest time counts guest
-# instructions, measures RPCITs and guest CPU time per I/O, and
-# BENCH_RUNS (3) ordinary boots measure IOPS and latencies.  Environment:
-# BENCH_RUNS, BENCH_RUNTIME (seconds per workload, 5), BENCH_CONFIGS.
+# The kernels are the test configs without lock debugging
+# (tools/config/bench.config), built in build/obj/bench-*.  Per
+# configuration, one boot under -icount on one vCPU, where guest time
+# counts guest instructions, measures RPCITs and guest CPU time per I/O
+# for a fixed workload, and BENCH_RUNS (3) ordinary boots on two vCPUs
+# measure IOPS and latencies.  Environment: BENCH_RUNS, BENCH_RUNTIME
+# (seconds per workload, 5), BENCH_MEASURE_RUNTIME (guest seconds per
+# workload under -icount, 2), BENCH_CONFIGS.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,72 +26,116 @@ cd "$top"
 out=build/bench
 runs=${BENCH_RUNS:-3}
 runtime=${BENCH_RUNTIME:-5}
+measure_runtime=${BENCH_MEASURE_RUNTIME:-2}
 configs=${BENCH_CONFIGS:-base-lazy base-strict series-strict series-fq fq-anchor series-lazy}
 t0=$(date +%s)
 progress() { printf 'bench [%4d s] %s\n' $(( $(date +%s) - t0 )) "$*"; }
 mkdir -p "$out/logs" "$out/root/bench"
 
+kbuild() {	# name src obj flavour
+	progress "building the $1 kernel"
+	tools/kernel.sh "$2" "$3" "$4" tools/config/bench.config \
+		> "$out/logs/build-$1.log" 2>&1 ||
+		{ echo "bench: $1 kernel failed, see $out/logs/build-$1.log" >&2; exit 1; }
+}
+
 # The flush-queue anchor: the series with the bench-only patch, built in
-# the series' own tree and object directory, then put back.
-progress "building the fq-anchor kernel"
-if [ -n "$(git -C build/linux status --porcelain --untracked-files=no)" ]; then
-	echo "bench: build/linux has uncommitted changes; commit them first" >&2
-	exit 1
+# the series' bench object directory, then put back.
+build_anchor() {
+	if [ -n "$(git -C build/linux status --porcelain --untracked-files=no)" ]; then
+		echo "bench: build/linux has uncommitted changes; commit them first" >&2
+		exit 1
+	fi
+	git -C build/linux apply "$top/tools/bench/fq-anchor.patch"
+	local ok=
+	kbuild fq-anchor build/linux build/obj/bench-series series && ok=1
+	[ -z "$ok" ] || cp build/obj/bench-series/arch/s390/boot/bzImage "$out/bzImage-anchor"
+	git -C build/linux checkout -q -- drivers/iommu/dma-iommu.c
+	[ -n "$ok" ] || exit 1
+}
+
+# BENCH_PROFILE=1: instead of the bench, profile the psync workload of
+# base-lazy and series-lazy with the ftrace function profiler, on kernels
+# built with tools/config/profile.config in build/obj/prof-*.
+profile=${BENCH_PROFILE:-}
+if [ -n "$profile" ]; then
+	kbuild() {	# name src obj flavour
+		progress "building the $1 profiling kernel"
+		tools/kernel.sh "$2" "${3/bench-/prof-}" "$4" tools/config/profile.config \
+			> "$out/logs/build-prof-$1.log" 2>&1 ||
+			{ echo "bench: $1 kernel failed, see $out/logs/build-prof-$1.log" >&2; exit 1; }
+	}
+	configs="base-lazy series-lazy"
 fi
-git -C build/linux apply "$top/tools/bench/fq-anchor.patch"
-if tools/kernel.sh build/linux build/obj/series series > "$out/logs/build-anchor.log" 2>&1; then
-	cp build/obj/series/arch/s390/boot/bzImage "$out/bzImage-anchor"
-	anchor_ok=1
-else
-	anchor_ok=
-fi
-git -C build/linux checkout -q -- drivers/iommu/dma-iommu.c
-tools/kernel.sh build/linux build/obj/series series >> "$out/logs/build-anchor.log" 2>&1
-[ -n "$anchor_ok" ] || { echo "bench: fq-anchor kernel failed, see $out/logs/build-anchor.log" >&2; exit 1; }
+
+kbuild base build/linux-base build/obj/bench-base base
+case " $configs " in *" fq-anchor "*) build_anchor ;; esac
+kbuild series build/linux build/obj/bench-series series
 
 progress "guest userspace: fio for s390x, dma_map_benchmark"
 tools/bench/fetch-fio.sh "$out/fio"
-s390x-linux-gnu-gcc -static -O2 -isystem build/obj/series/usr/include -I build/linux/include \
+s390x-linux-gnu-gcc -static -O2 -I build/obj/bench-series/usr/include -I build/linux/include \
 	build/linux/tools/testing/selftests/dma/dma_map_benchmark.c \
 	-o "$out/root/bench/dma_map_benchmark"
 install -m 644 tools/bench/guest-bench.sh "$out/root/bench/run.sh"
-tools/initramfs.sh "$out/initramfs.cpio" build/kselftest "$out/fio" "$out/root" >/dev/null
+mkdir -p "$out/no-kselftest"
+tools/initramfs.sh "$out/initramfs.cpio" "$out/no-kselftest" "$out/fio" "$out/root" >/dev/null
 
 kernel_of() {
 	case $1 in
-	base-*) echo build/obj/base/arch/s390/boot/bzImage ;;
+	base-*) echo build/obj/bench-base/arch/s390/boot/bzImage ;;
 	fq-anchor) echo "$out/bzImage-anchor" ;;
-	*) echo build/obj/series/arch/s390/boot/bzImage ;;
+	*) echo build/obj/bench-series/arch/s390/boot/bzImage ;;
 	esac
 }
+# No KUnit suite matches: the bench boots skip them.
 args_of() {
 	case $1 in
-	*-strict) echo "s390_iommu=strict" ;;
-	*-fq|fq-anchor) echo "iommu.strict=0" ;;
-	*) echo "" ;;
+	*-strict) echo "kunit.filter_glob=none s390_iommu=strict" ;;
+	*-fq|fq-anchor) echo "kunit.filter_glob=none iommu.strict=0" ;;
+	*) echo "kunit.filter_glob=none" ;;
 	esac
 }
 
-boot() {	# config name measure icount
-	local log=$out/logs/$1-$2.log
-	tools/vm.sh --kernel "$(kernel_of "$1")" --initrd "$out/initramfs.cpio" \
-		--log "$log" --timeout 900 --mode bench --null-disk $4 \
+boot() {	# config name measure icount runtime
+	local log=$out/logs/$1-$2.log smp=2
+	[ -z "$4" ] || smp=1
+	VM_SMP=$smp tools/vm.sh --kernel "$(kernel_of "$1")" --initrd "$out/initramfs.cpio" \
+		--log "$log" --timeout 400 --mode bench --null-disk $4 \
 		--append "$(args_of "$1")" --conf VFIO_DEVICES= \
-		--conf BENCH_CONFIG="$1" --conf BENCH_RUNTIME="$runtime" \
+		--conf BENCH_CONFIG="$1" --conf BENCH_RUNTIME="$5" \
 		--conf BENCH_MEASURE="$3" 2>/dev/null || true
 	grep -q '^BENCH-END bench' "$log" || echo "bench: $1 $2 did not finish, see $log" >&2
 }
 
+if [ -n "$profile" ]; then
+	for config in $configs; do
+		progress "$config: profiling boot (-icount)"
+		log=$out/logs/$config-profile.log
+		VM_SMP=1 tools/vm.sh --kernel "$(kernel_of "$config" | sed 's,/bench-,/prof-,')" \
+			--initrd "$out/initramfs.cpio" --log "$log" --timeout 600 --mode bench \
+			--null-disk --icount --append "$(args_of "$config")" --conf VFIO_DEVICES= \
+			--conf BENCH_CONFIG="$config" --conf BENCH_RUNTIME="$measure_runtime" \
+			--conf BENCH_MEASURE=1 --conf BENCH_PROFILE=1 2>/dev/null || true
+		sed -n 's/^BENCH-PROFILE //p' "$log" > "$out/profile-$config.txt"
+		grep '^BENCH-RESULT' "$log" >> "$out/profile-$config.txt" || true
+		echo "bench: $config profile in $out/profile-$config.txt"
+	done
+	tools/bench/profile-diff.py "$out/profile-base-lazy.txt" \
+		"$out/profile-series-lazy.txt" | tee "$out/profile-diff.txt"
+	exit 0
+fi
+
 rm -f "$out"/logs/*-measure.log "$out"/logs/*-run*.log
 for config in $configs; do
 	progress "$config: measuring boot (-icount)"
-	boot "$config" measure 1 --icount
+	boot "$config" measure 1 --icount "$measure_runtime"
 	for i in $(seq "$runs"); do
 		progress "$config: run $i of $runs"
-		boot "$config" "run$i" 0 ""
+		boot "$config" "run$i" 0 "" "$runtime"
 	done
 done
 progress "analysis"
 tools/bench/analyze.py --logs "$out/logs" --configs "$configs" --reference base-lazy \
-	--out "$out" --doc Documentation/results.rst
+	--out "$out"
 progress "done"
