@@ -1,12 +1,12 @@
 #!/bin/bash
 # Configure and build an s390x kernel out of tree.
 #
-#   tools/kernel.sh SRC OBJ series|base [FRAGMENT]
+#   tools/kernel.sh SRC OBJ series|base [FRAGMENT...]
 #
 # The config is allnoconfig plus tools/config/s390x-vfio.config and
 # tools/config/series.config.  Every option of the first fragment must
 # survive olddefconfig; those of the second only on the patched kernel,
-# which is the one that adds them.  FRAGMENT, merged last, may turn
+# which is the one that adds them.  FRAGMENTs, merged last, may turn
 # options off (the bench's tools/config/bench.config).
 set -euo pipefail
 
@@ -15,7 +15,7 @@ src=$(realpath "$1")
 obj=$(realpath -m "$2")
 flavour=$3
 frags=("$top/tools/config/s390x-vfio.config" "$top/tools/config/series.config")
-extra=${4:-}
+extra=("${@:4}")
 
 cc=s390x-linux-gnu-gcc
 if command -v ccache >/dev/null && [ -z "${NO_CCACHE:-}" ]; then
@@ -27,7 +27,7 @@ mkdir -p "$obj"
 [ ! -f "$obj/.config" ] || cp -p "$obj/.config" "$obj/.config.prev"
 "${kmake[@]}" allnoconfig >/dev/null
 "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${frags[@]}" \
-	${extra:+"$extra"} >/dev/null 2>&1
+	"${extra[@]}" >/dev/null 2>&1
 "${kmake[@]}" olddefconfig >/dev/null 2>&1
 # An unchanged config keeps its old time stamp: nothing is rebuilt for it.
 if [ -f "$obj/.config.prev" ] && cmp -s "$obj/.config" "$obj/.config.prev"; then
@@ -41,8 +41,8 @@ check_frag() {
 	local frag=$1 line
 	while read -r line; do
 		case "$line" in CONFIG_*) ;; *) continue ;; esac
-		# an option the extra fragment turns off
-		[ -z "$extra" ] || ! grep -q "# ${line%%=*} is not set" "$extra" || continue
+		# an option an extra fragment turns off
+		[ ${#extra[@]} = 0 ] || ! grep -qs "# ${line%%=*} is not set" "${extra[@]}" || continue
 		if ! grep -qxF "$line" "$obj/.config"; then
 			echo "kernel: $flavour config lacks $line (from $(basename "$frag"))" >&2
 			missing=1

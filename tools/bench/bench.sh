@@ -12,7 +12,8 @@
 #   series-lazy   series, default                      (DMA-LAZY)
 #
 # The kernels are the test configs without lock debugging
-# (tools/config/bench.config), built in build/obj/bench-*.  Per
+# (tools/config/bench.config), built in build/obj/bench-* (the anchor
+# in the series' directory, then put back).  Per
 # configuration, one boot under -icount on one vCPU, where guest time
 # counts guest instructions, measures RPCITs and guest CPU time per I/O
 # for a fixed workload, and BENCH_RUNS (3) ordinary boots on two vCPUs
@@ -32,11 +33,23 @@ t0=$(date +%s)
 progress() { printf 'bench [%4d s] %s\n' $(( $(date +%s) - t0 )) "$*"; }
 mkdir -p "$out/logs" "$out/root/bench"
 
-kbuild() {	# name src obj flavour
-	progress "building the $1 kernel"
-	tools/kernel.sh "$2" "$3" "$4" tools/config/bench.config \
-		> "$out/logs/build-$1.log" 2>&1 ||
-		{ echo "bench: $1 kernel failed, see $out/logs/build-$1.log" >&2; exit 1; }
+# BENCH_PROFILE=1: instead of the bench, profile the psync workload of
+# base-lazy and series-lazy with the ftrace function profiler, on kernels
+# that also have tools/config/profile.config, in build/obj/prof-*.
+profile=${BENCH_PROFILE:-}
+kind=bench
+frags=(tools/config/bench.config)
+if [ -n "$profile" ]; then
+	kind=prof
+	frags+=(tools/config/profile.config)
+	configs="base-lazy series-lazy"
+fi
+
+kbuild() {	# name src flavour
+	progress "building the $1 $kind kernel"
+	tools/kernel.sh "$2" "build/obj/$kind-$3" "$3" "${frags[@]}" \
+		> "$out/logs/build-$kind-$1.log" 2>&1 ||
+		{ echo "bench: $1 kernel failed, see $out/logs/build-$kind-$1.log" >&2; exit 1; }
 }
 
 # The flush-queue anchor: the series with the bench-only patch, built in
@@ -48,29 +61,15 @@ build_anchor() {
 	fi
 	git -C build/linux apply "$top/tools/bench/fq-anchor.patch"
 	local ok=
-	kbuild fq-anchor build/linux build/obj/bench-series series && ok=1
+	kbuild fq-anchor build/linux series && ok=1
 	[ -z "$ok" ] || cp build/obj/bench-series/arch/s390/boot/bzImage "$out/bzImage-anchor"
 	git -C build/linux checkout -q -- drivers/iommu/dma-iommu.c
 	[ -n "$ok" ] || exit 1
 }
 
-# BENCH_PROFILE=1: instead of the bench, profile the psync workload of
-# base-lazy and series-lazy with the ftrace function profiler, on kernels
-# built with tools/config/profile.config in build/obj/prof-*.
-profile=${BENCH_PROFILE:-}
-if [ -n "$profile" ]; then
-	kbuild() {	# name src obj flavour
-		progress "building the $1 profiling kernel"
-		tools/kernel.sh "$2" "${3/bench-/prof-}" "$4" tools/config/profile.config \
-			> "$out/logs/build-prof-$1.log" 2>&1 ||
-			{ echo "bench: $1 kernel failed, see $out/logs/build-prof-$1.log" >&2; exit 1; }
-	}
-	configs="base-lazy series-lazy"
-fi
-
-kbuild base build/linux-base build/obj/bench-base base
+kbuild base build/linux-base base
 case " $configs " in *" fq-anchor "*) build_anchor ;; esac
-kbuild series build/linux build/obj/bench-series series
+kbuild series build/linux series
 
 progress "guest userspace: fio for s390x, dma_map_benchmark"
 tools/bench/fetch-fio.sh "$out/fio"
@@ -83,9 +82,9 @@ tools/initramfs.sh "$out/initramfs.cpio" "$out/no-kselftest" "$out/fio" "$out/ro
 
 kernel_of() {
 	case $1 in
-	base-*) echo build/obj/bench-base/arch/s390/boot/bzImage ;;
+	base-*) echo build/obj/$kind-base/arch/s390/boot/bzImage ;;
 	fq-anchor) echo "$out/bzImage-anchor" ;;
-	*) echo build/obj/bench-series/arch/s390/boot/bzImage ;;
+	*) echo build/obj/$kind-series/arch/s390/boot/bzImage ;;
 	esac
 }
 # No KUnit suite matches: the bench boots skip them.
@@ -104,22 +103,17 @@ boot() {	# config name measure icount runtime
 		--log "$log" --timeout 400 --mode bench --null-disk $4 \
 		--append "$(args_of "$1")" --conf VFIO_DEVICES= \
 		--conf BENCH_CONFIG="$1" --conf BENCH_RUNTIME="$5" \
-		--conf BENCH_MEASURE="$3" 2>/dev/null || true
+		--conf BENCH_MEASURE="$3" --conf BENCH_PROFILE="${profile:-0}" \
+		2>/dev/null || true
 	grep -q '^BENCH-END bench' "$log" || echo "bench: $1 $2 did not finish, see $log" >&2
 }
 
 if [ -n "$profile" ]; then
 	for config in $configs; do
 		progress "$config: profiling boot (-icount)"
-		log=$out/logs/$config-profile.log
-		VM_SMP=1 tools/vm.sh --kernel "$(kernel_of "$config" | sed 's,/bench-,/prof-,')" \
-			--initrd "$out/initramfs.cpio" --log "$log" --timeout 600 --mode bench \
-			--null-disk --icount --append "$(args_of "$config")" --conf VFIO_DEVICES= \
-			--conf BENCH_CONFIG="$config" --conf BENCH_RUNTIME="$measure_runtime" \
-			--conf BENCH_MEASURE=1 --conf BENCH_PROFILE=1 2>/dev/null || true
-		sed -n 's/^BENCH-PROFILE //p' "$log" > "$out/profile-$config.txt"
-		grep '^BENCH-RESULT' "$log" >> "$out/profile-$config.txt" || true
-		echo "bench: $config profile in $out/profile-$config.txt"
+		boot "$config" profile 1 --icount "$measure_runtime"
+		sed -n 's/^BENCH-PROFILE //p; /^BENCH-RESULT/p' "$out/logs/$config-profile.log" \
+			> "$out/profile-$config.txt"
 	done
 	tools/bench/profile-diff.py "$out/profile-base-lazy.txt" \
 		"$out/profile-series-lazy.txt" | tee "$out/profile-diff.txt"

@@ -29,12 +29,13 @@ fmb() {	# function -> samples refreshes mapped-pages
 # Refreshes and mapped pages from a measurement block update that began
 # after now.
 fresh_counts() {
-	set -- $(fmb "$1")
+	function=$1
+	set -- $(fmb "$function")
 	first=$1
 	i=0
 	while [ $i -lt 150 ]; do
 		sleep 0.2
-		set -- $(fmb "$fn")
+		set -- $(fmb "$function")
 		[ "$1" -ge $((first + 2)) ] && break
 		i=$((i + 1))
 	done
@@ -76,7 +77,6 @@ dmamap_run() {
 	timeout $limit /bench/dma_map_benchmark -t 1 -s "$BENCH_RUNTIME" -g 1 -d 0 -b 64 2>&1 |
 	awk '/average map latency/ { split($0, a, /[:(]/); gsub(/[^0-9.]/, "", a[3]); map = a[3] }
 		/average unmap latency/ { split($0, a, /[:(]/); gsub(/[^0-9.]/, "", a[3]); unmap = a[3] }
-		/total map|loops|total_loops|loops:/ { n = $NF }
 		END { printf "map_us=%s unmap_us=%s", map, unmap }'
 }
 
