@@ -7,7 +7,9 @@
 # tools/config/series.config.  Every option of the first fragment must
 # survive olddefconfig; those of the second only on the patched kernel,
 # which is the one that adds them.  FRAGMENTs, merged last, may turn
-# options off (the bench's tools/config/bench.config).
+# options off or change them (the bench's tools/config/bench.config, the
+# modular kernel's tools/config/modules.config); their own options must
+# survive olddefconfig too.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,12 +39,14 @@ else
 fi
 
 missing=0
-check_frag() {
+check_frag() {	# fragment [final]: final fragments are not overridden
 	local frag=$1 line
 	while read -r line; do
 		case "$line" in CONFIG_*) ;; *) continue ;; esac
-		# an option an extra fragment turns off
-		[ ${#extra[@]} = 0 ] || ! grep -qs "# ${line%%=*} is not set" "${extra[@]}" || continue
+		# an option an extra fragment turns off or sets otherwise
+		[ -n "${2:-}" ] || [ ${#extra[@]} = 0 ] ||
+			! grep -qs -e "# ${line%%=*} is not set" \
+			-e "^${line%%=*}=" "${extra[@]}" || continue
 		if ! grep -qxF "$line" "$obj/.config"; then
 			echo "kernel: $flavour config lacks $line (from $(basename "$frag"))" >&2
 			missing=1
@@ -51,6 +55,9 @@ check_frag() {
 }
 check_frag "${frags[0]}"
 [ "$flavour" = base ] || check_frag "${frags[1]}"
+for frag in "${extra[@]+"${extra[@]}"}"; do
+	check_frag "$frag" final
+done
 [ $missing = 0 ] || exit 1
 
 echo "kernel: building $flavour ($(make -C "$src" -s kernelversion)) in ${obj#$top/}"

@@ -57,12 +57,16 @@ create_base() {
 
 apply_series() {
 	git -C "$linux" reset -q --hard base
-	local n=0 p
+	local n=0 p msg
 	for p in $(series_files); do
-		if ! git -C "$linux" am -q --keep-cr "$patches/$p" >/dev/null 2>&1; then
-			echo "tree: patches/$p does not apply to linux-source-6.1 $base_version" >&2
-			git -C "$linux" am --show-current-patch=diff >/dev/null 2>&1 || true
-			echo "tree: resolve it in $linux (git am --continue), then run 'make export'" >&2
+		if ! msg=$(git -C "$linux" am -q --keep-cr "$patches/$p" 2>&1); then
+			# git's own words: a conflict, a lock held by another git,
+			# a malformed patch are not the same problem.
+			echo "tree: git am patches/$p failed on linux-source-6.1 $base_version:" >&2
+			echo "$msg" | sed 's/^/    /' >&2
+			if [ -d "$linux/.git/rebase-apply" ]; then
+				echo "tree: resolve it in $linux (git am --continue), then run 'make export'" >&2
+			fi
 			set_meta head unexported
 			set_meta stamp ""
 			exit 1

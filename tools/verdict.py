@@ -54,15 +54,18 @@ def section(lines, name):
     return out, end
 
 
-def parse_kunit(boot_lines):
+def parse_kunit(boot_lines, modules=False):
     """KTAP of the built-in suites: {kunit:suite.test: status}, plan problems.
 
     Suites are subtests of the top level; their cases are indented once.
     Cases of a parameterised test are indented twice and only counted
-    through the case that holds them.
+    through the case that holds them.  With modules, the suites ran as
+    their modules loaded: there is no top-level plan, every suite that
+    started must have finished.
     """
     results, problems = {}, []
-    suite, suites_done, top_plan, in_ktap = None, 0, None, False
+    suite, suites_done, top_plan, in_ktap = None, 0, None, modules
+    suites_started = 0
     for line in boot_lines:
         if line.startswith('KTAP version') or line.startswith('TAP version'):
             in_ktap = True
@@ -72,6 +75,7 @@ def parse_kunit(boot_lines):
         m = SUBTEST.match(line)
         if m and len(m.group(1)) <= 4:
             suite = m.group(2)
+            suites_started += 1
             continue
         m = PLAN.match(line)
         if m and not line.startswith(' ') and top_plan is None:
@@ -85,7 +89,13 @@ def parse_kunit(boot_lines):
             suites_done += 1
         elif depth == 4 and suite:
             results['kunit:%s.%s' % (suite, m.group('name'))] = tap_status(m)
-    if top_plan is None:
+    if modules:
+        if not suites_started:
+            problems.append('no KUnit suite ran as its module loaded')
+        elif suites_done != suites_started:
+            problems.append('%d KUnit suites started but %d finished'
+                            % (suites_started, suites_done))
+    elif top_plan is None:
         problems.append('no KUnit plan (KTAP "1..N") in the boot log')
     elif suites_done != top_plan:
         problems.append('KUnit plan 1..%d but %d suites reported' % (top_plan, suites_done))
@@ -218,6 +228,9 @@ def main():
                     help='check only the expectations whose name starts so')
     ap.add_argument('--exclude', default=None,
                     help='leave out the expectations whose name starts so')
+    ap.add_argument('--kunit-modules', action='store_true',
+                    help='the KUnit suites are modules: read them from the '
+                    'kernel log the guest printed at the end')
     args = ap.parse_args()
 
     with open(args.log, errors='replace') as f:
@@ -229,7 +242,10 @@ def main():
             break
         boot.append(line)
     required = set(args.require.split(','))
-    kunit, kunit_problems = parse_kunit(boot)
+    if args.kunit_modules:
+        kunit, kunit_problems = parse_kunit(section(lines, 'dmesg')[0], True)
+    else:
+        kunit, kunit_problems = parse_kunit(boot)
     ks_lines, ks_end = section(lines, 'kselftest')
     kselftest, ks_problems = parse_kselftest(ks_lines, ks_end)
     tap, tap_problems = parse_tap_sections(lines)

@@ -118,7 +118,7 @@ diskspec="file=$disk,format=raw,cache=unsafe"
 diskopts=
 [ -z "$icount" ] || diskopts=,ioeventfd=off
 
-qemu=(qemu-system-s390x -machine s390-ccw-virtio -cpu max -smp "${VM_SMP:-2}" -m 1024
+qemu=("${QEMU:-qemu-system-s390x}" -machine s390-ccw-virtio -cpu max -smp "${VM_SMP:-2}" -m 1024
 	-nographic -nodefaults -no-reboot -serial none
 	-chardev stdio,id=con0,signal=off -device sclpconsole,chardev=con0
 	-kernel "$kernel" "${boot[@]}"
