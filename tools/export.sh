@@ -1,6 +1,8 @@
 #!/bin/bash
 # Write the commits base..HEAD of build/linux back into patches/: one
-# format-patch file per commit, the series file, and the cover letter.
+# format-patch file per commit, the series file, and the cover letter; and
+# the finished files at their kernel paths in the repository (patches/files
+# lists them, patches/deleted the files the series removes).
 # Output is stable: exporting an unchanged tree twice changes nothing.
 #   tools/export.sh [--check]   --check: only say whether patches/ is in step
 set -euo pipefail
@@ -55,15 +57,64 @@ fi
 mkdir -p "$patches"
 (cd "$tmp" && ls -1 [0-9]*.patch | grep -v '^0000-cover-letter.patch$' || true) > "$tmp/series"
 
+# The finished files at their kernel paths, for reading: every file the
+# series adds or changes, and the kselftest files that building the vfio
+# selftests from this repository needs (unchanged base files).  Files the
+# series deletes are listed, not kept.
+support=(tools/testing/selftests/lib.mk tools/testing/selftests/kselftest.h
+	 tools/testing/selftests/kselftest_harness.h
+	 tools/testing/selftests/kselftest/runner.sh)
+{
+	echo "# Files at kernel paths in this repository, written by make export:"
+	echo "# what the series adds or changes, then kselftest support files."
+	echo "# The kernel's MAINTAINERS, which the series changes too, is not"
+	echo "# written: this repository's MAINTAINERS is the project's own."
+	git -C "$linux" diff --name-only --diff-filter=d base..HEAD | grep -vx MAINTAINERS
+	printf '%s\n' "${support[@]}"
+} > "$tmp/files"
+{
+	echo "# Files the series deletes from the base tree."
+	git -C "$linux" diff --name-only --diff-filter=D base..HEAD
+} > "$tmp/deleted"
+mkdir -p "$tmp/tree"
+grep -v '^#' "$tmp/files" | while read -r f; do
+	mkdir -p "$tmp/tree/$(dirname "$f")"
+	git -C "$linux" show "HEAD:$f" > "$tmp/tree/$f"
+	[ ! -x "$linux/$f" ] || chmod +x "$tmp/tree/$f"
+done
+
 if [ -n "$check" ]; then
-	if diff -r -q "$tmp" "$patches" >/dev/null; then
-		exit 0
+	status=0
+	report=$(mktemp)
+	diff -r -q -x tree "$tmp" "$patches" > "$report" || status=1
+	grep -v '^#' "$tmp/files" | while read -r f; do
+		cmp -s "$tmp/tree/$f" "$top/$f" || echo "Files $f and the series differ"
+	done >> "$report"
+	[ ! -s "$report" ] || status=1
+	if [ $status != 0 ]; then
+		sed 's/^/export: /' "$report" >&2
+		echo "export: edit the kernel in build/linux and run 'make export' (README, Changing a patch)" >&2
 	fi
-	diff -r -q "$tmp" "$patches" | sed 's/^/export: /' >&2
-	exit 1
+	rm -f "$report"
+	exit $status
 fi
 
 changed=0
+# Files at kernel paths: drop those the series no longer has, write the rest.
+if [ -f "$patches/files" ]; then
+	grep -v '^#' "$patches/files" | while read -r f; do
+		grep -qxF "$f" "$tmp/files" || rm -f "$top/$f"
+	done
+fi
+while read -r f; do
+	case "$f" in "#"*) continue ;; esac
+	if ! cmp -s "$tmp/tree/$f" "$top/$f"; then
+		mkdir -p "$top/$(dirname "$f")"
+		cp -p "$tmp/tree/$f" "$top/$f"
+		changed=$((changed + 1))
+	fi
+done < "$tmp/files"
+rm -rf "$tmp/tree"
 for f in "$tmp"/*; do
 	name=$(basename "$f")
 	if ! cmp -s "$f" "$patches/$name"; then
@@ -83,4 +134,4 @@ done
 git -C "$linux" config bench.head "$(git -C "$linux" rev-parse HEAD)"
 # The stamp tree.sh checks: the tree now matches patches/.
 git -C "$linux" config bench.stamp "$("$top/tools/tree.sh" --stamp)"
-echo "export: $count patches, $changed files changed in patches/"
+echo "export: $count patches, $changed files changed in patches/ and at kernel paths"

@@ -12,7 +12,7 @@ export PATH=/usr/bin:/bin:$PATH
 result() { if [ "$1" = 0 ]; then echo "PASS $2"; else echo "FAIL $2"; fi; }
 
 "$top/tools/export.sh" --check
-result $? "patches/ is in step with build/linux (export changes nothing)"
+result $? "patches/ and the files at kernel paths are in step with build/linux (export changes nothing)"
 
 cover=$patches/0000-cover-letter.patch
 ! grep -q '\*\*\* \(SUBJECT\|BLURB\)' "$cover" 2>/dev/null && [ -f "$cover" ]

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests of the lazy-flush mode of IOVA domains: freed ranges are not
+ * handed out again before a flush, and the space is reclaimed with one
+ * flush when it runs out.
+ */
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/cpu.h>
+#include <linux/iova.h>
+#include <linux/kthread.h>
+#include <linux/random.h>
+
+/* A domain of 64 one-page IOVAs: pfns 1 to 64. */
+#define APERTURE	64UL
+#define LIMIT_PFN	APERTURE
+
+struct lazy_test {
+	struct iova_domain iovad;
+	atomic_t flushes;
+};
+
+static void count_flush(struct iova_domain *iovad)
+{
+	struct lazy_test *t = container_of(iovad, struct lazy_test, iovad);
+
+	atomic_inc(&t->flushes);
+}
+
+static int lazy_test_init(struct kunit *test)
+{
+	struct lazy_test *t;
+
+	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_ASSERT_EQ(test, iova_cache_get(), 0);
+	init_iova_domain(&t->iovad, PAGE_SIZE, 1);
+	KUNIT_ASSERT_EQ(test, iova_domain_init_rcaches(&t->iovad), 0);
+	KUNIT_ASSERT_EQ(test, iova_domain_init_lazy(&t->iovad, count_flush), 0);
+	test->priv = t;
+	return 0;
+}
+
+static void lazy_test_exit(struct kunit *test)
+{
+	struct lazy_test *t = test->priv;
+
+	put_iova_domain(&t->iovad);
+	iova_cache_put();
+}
+
+/* Allocate one-page IOVAs until the space is full; returns how many. */
+static unsigned long fill(struct lazy_test *t, unsigned long *pfns)
+{
+	unsigned long n = 0, pfn;
+
+	while (n < APERTURE && (pfn = alloc_iova_lazy(&t->iovad, 1, LIMIT_PFN)))
+		pfns[n++] = pfn;
+	return n;
+}
+
+static void never_reuses_an_iova_before_a_flush(struct kunit *test)
+{
+	struct lazy_test *t = test->priv;
+	unsigned long pfns[APERTURE], pfn;
+	int i, j;
+
+	for (i = 0; i < 16; i++) {
+		pfns[i] = alloc_iova_lazy(&t->iovad, 1, LIMIT_PFN);
+		KUNIT_ASSERT_NE(test, pfns[i], 0);
+	}
+	for (i = 0; i < 8; i++)
+		free_iova_lazy(&t->iovad, pfns[i], 1);
+	KUNIT_EXPECT_EQ(test, iova_lazy_pending(&t->iovad), 8);
+
+	/* The 48 never used are handed out first, and only they. */
+	for (i = 0; i < APERTURE - 16; i++) {
+		pfn = alloc_iova_lazy(&t->iovad, 1, LIMIT_PFN);
+		KUNIT_ASSERT_NE(test, pfn, 0);
+		for (j = 0; j < 8; j++)
+			KUNIT_EXPECT_NE_MSG(test, pfn, pfns[j], "reused before a flush");
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->flushes), 0);
+}
+
+static void flushes_once_when_the_space_runs_out(struct kunit *test)
+{
+	struct lazy_test *t = test->priv;
+	unsigned long pfns[APERTURE];
+	unsigned long i;
+
+	KUNIT_ASSERT_EQ(test, fill(t, pfns), APERTURE);
+	for (i = 0; i < APERTURE; i++)
+		free_iova_lazy(&t->iovad, pfns[i], 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->flushes), 0);
+
+	/* The whole space comes back with one flush. */
+	KUNIT_EXPECT_EQ(test, fill(t, pfns), APERTURE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->flushes), 1);
+	KUNIT_EXPECT_EQ(test, iova_lazy_pending(&t->iovad), 0);
+}
+
+static void fails_without_flushing_when_nothing_is_pending(struct kunit *test)
+{
+	struct lazy_test *t = test->priv;
+	unsigned long pfns[APERTURE];
+
+	KUNIT_ASSERT_EQ(test, fill(t, pfns), APERTURE);
+	KUNIT_EXPECT_EQ(test, alloc_iova_lazy(&t->iovad, 1, LIMIT_PFN), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->flushes), 0);
+}
+
+static void reclaims_ranges_of_every_size(struct kunit *test)
+{
+	static const unsigned long sizes[] = { 32, 16, 8, 4, 2, 1 };
+	struct lazy_test *t = test->priv;
+	unsigned long pfns[ARRAY_SIZE(sizes)];
+	int round, i;
+
+	/* 63 pages in all: fits once, not twice without reclaiming. */
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+			pfns[i] = alloc_iova_lazy(&t->iovad, sizes[i], LIMIT_PFN);
+			KUNIT_ASSERT_NE_MSG(test, pfns[i], 0, "round %d size %lu",
+					    round, sizes[i]);
+			KUNIT_EXPECT_EQ(test, pfns[i] % sizes[i], 0);
+		}
+		for (i = 0; i < ARRAY_SIZE(sizes); i++)
+			free_iova_lazy(&t->iovad, pfns[i], sizes[i]);
+		KUNIT_EXPECT_EQ(test, atomic_read(&t->flushes), round);
+	}
+}
+
+static void reuses_flushed_ranges_within_the_limit(struct kunit *test)
+{
+	struct lazy_test *t = test->priv;
+	unsigned long pfns[APERTURE], pfn;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, fill(t, pfns), APERTURE);
+	for (i = 0; i < APERTURE; i++)
+		free_iova_lazy(&t->iovad, pfns[i], 1);
+	/* Flushed ranges above a lower limit are not handed out... */
+	pfn = alloc_iova_lazy(&t->iovad, 1, LIMIT_PFN / 2);
+	KUNIT_EXPECT_NE(test, pfn, 0);
+	KUNIT_EXPECT_LE(test, pfn, LIMIT_PFN / 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->flushes), 1);
+	/* ...but not lost either: the rest of the space, with no flush. */
+	KUNIT_EXPECT_EQ(test, fill(t, pfns), APERTURE - 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->flushes), 1);
+	KUNIT_EXPECT_EQ(test, iova_lazy_pending(&t->iovad), 0);
+}
+
+static void keeps_bookkeeping_within_the_aperture(struct kunit *test)
+{
+	struct lazy_test *t = test->priv;
+	unsigned long pfn;
+	int i;
+
+	for (i = 0; i < 100 * APERTURE; i++) {
+		pfn = alloc_iova_lazy(&t->iovad, 1, LIMIT_PFN);
+		KUNIT_ASSERT_NE(test, pfn, 0);
+		free_iova_lazy(&t->iovad, pfn, 1);
+		KUNIT_ASSERT_LE(test, iova_lazy_pending(&t->iovad), APERTURE);
+	}
+	/* One flush per exhaustion of the space, no more. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->flushes), 100 - 1);
+}
+
+/*
+ * Two threads per CPU allocate and lazily free IOVAs at once.  A ledger
+ * keeps, for every pfn, whether it is in use and the flush count when it
+ * was freed: an allocation of a pfn in use, or of one freed after the last
+ * flush, is an error.  The space is four times what the threads hold at
+ * most, whatever the number of CPUs.
+ */
+#define STRESS_ROUNDS		4000
+#define STRESS_OUTSTANDING	8
+#define IN_USE			-1L
+
+struct stress {
+	struct lazy_test *t;
+	unsigned long aperture;
+	atomic_long_t *ledger;	/* indexed by pfn, 1 to aperture */
+	atomic_t errors;
+	atomic_t allocations;
+	atomic_t running;
+	struct completion done;
+};
+
+static int stress_thread(void *data)
+{
+	struct stress *s = data;
+	unsigned long held[STRESS_OUTSTANDING] = { 0 };
+	long was;
+	int i, slot;
+
+	for (i = 0; i < STRESS_ROUNDS; i++) {
+		slot = i % STRESS_OUTSTANDING;
+		if (held[slot]) {
+			atomic_long_set(&s->ledger[held[slot]],
+					atomic_read(&s->t->flushes) + 1);
+			free_iova_lazy(&s->t->iovad, held[slot], 1);
+			held[slot] = 0;
+		}
+		/* The space is four times what is held: never a failure. */
+		held[slot] = alloc_iova_lazy(&s->t->iovad, 1, s->aperture);
+		if (!held[slot] || held[slot] > s->aperture) {
+			atomic_inc(&s->errors);
+			break;
+		}
+		atomic_inc(&s->allocations);
+		was = atomic_long_xchg(&s->ledger[held[slot]], IN_USE);
+		if (was == IN_USE || atomic_read(&s->t->flushes) + 1 <= was)
+			atomic_inc(&s->errors);
+		if (!(i % 64))
+			cond_resched();
+	}
+	for (slot = 0; slot < STRESS_OUTSTANDING; slot++) {
+		if (!held[slot])
+			continue;
+		atomic_long_set(&s->ledger[held[slot]], atomic_read(&s->t->flushes) + 1);
+		free_iova_lazy(&s->t->iovad, held[slot], 1);
+	}
+	if (atomic_dec_and_test(&s->running))
+		complete(&s->done);
+	return 0;
+}
+
+static void concurrent_use_never_reuses_before_a_flush(struct kunit *test)
+{
+	struct lazy_test *t = test->priv;
+	int threads, started = 0, cpu, i, flushes;
+	struct task_struct *task;
+	struct stress *s;
+
+	s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	cpus_read_lock();
+	threads = 2 * num_online_cpus();
+	s->t = t;
+	s->aperture = 4UL * threads * STRESS_OUTSTANDING;
+	s->ledger = kunit_kcalloc(test, s->aperture + 1, sizeof(*s->ledger),
+				  GFP_KERNEL);
+	init_completion(&s->done);
+	atomic_set(&s->running, threads);
+	for_each_online_cpu(cpu) {
+		for (i = 0; s->ledger && i < 2; i++) {
+			task = kthread_create(stress_thread, s, "iova_lazy/%d",
+					      started);
+			if (IS_ERR(task))
+				break;
+			kthread_bind(task, cpu);
+			wake_up_process(task);
+			started++;
+		}
+	}
+	cpus_read_unlock();
+	/* Threads that could not be started count as finished. */
+	if (started < threads &&
+	    atomic_sub_and_test(threads - started, &s->running))
+		complete(&s->done);
+	wait_for_completion(&s->done);
+	KUNIT_ASSERT_NOT_NULL(test, s->ledger);
+	KUNIT_ASSERT_EQ(test, started, threads);
+
+	flushes = atomic_read(&t->flushes);
+	kunit_info(test, "report: %d threads, %d lazy allocations, %d flushes\n",
+		   threads, atomic_read(&s->allocations), flushes);
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->errors), 0);
+	KUNIT_EXPECT_GT(test, flushes, 0);
+	/*
+	 * At most threads * STRESS_OUTSTANDING IOVAs are held at a time, so
+	 * every flush frees at least the rest: racing allocators must not
+	 * flush again for the same exhaustion.
+	 */
+	KUNIT_EXPECT_LE(test, flushes,
+			atomic_read(&s->allocations) /
+			(int)(s->aperture - threads * STRESS_OUTSTANDING) + 1);
+	KUNIT_EXPECT_LE(test, iova_lazy_pending(&t->iovad), s->aperture);
+}
+
+static struct kunit_case iova_lazy_test_cases[] = {
+	KUNIT_CASE(never_reuses_an_iova_before_a_flush),
+	KUNIT_CASE(flushes_once_when_the_space_runs_out),
+	KUNIT_CASE(fails_without_flushing_when_nothing_is_pending),
+	KUNIT_CASE(reclaims_ranges_of_every_size),
+	KUNIT_CASE(reuses_flushed_ranges_within_the_limit),
+	KUNIT_CASE(keeps_bookkeeping_within_the_aperture),
+	KUNIT_CASE(concurrent_use_never_reuses_before_a_flush),
+	{}
+};
+
+static struct kunit_suite iova_lazy_test_suite = {
+	.name = "iova_lazy_flush",
+	.init = lazy_test_init,
+	.exit = lazy_test_exit,
+	.test_cases = iova_lazy_test_cases,
+};
+
+kunit_test_suite(iova_lazy_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests of the lazy-flush mode of IOVA domains");
+MODULE_LICENSE("GPL");
