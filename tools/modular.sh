@@ -14,6 +14,7 @@ initrd=$(realpath -m "$3")
 kselftest=$(realpath "$4")
 log=$(dirname "$obj")/build-modules.log
 root=$(dirname "$initrd")/modules-root
+mkdir -p "$obj" "$(dirname "$initrd")"
 
 result() { if [ "$1" = 0 ]; then echo "PASS $2"; else echo "FAIL $2"; fi; }
 
