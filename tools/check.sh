@@ -10,7 +10,8 @@
 #  4. the patched kernel booted under QEMU: KUnit at boot and the vfio
 #     selftests, every one must pass, no kernel report in the log; again
 #     with 4 vCPUs, and as a modular kernel whose guest loads KVM, vfio,
-#     virtio and the KUnit suites with modprobe;
+#     virtio and the KUnit suites with modprobe; an x86_64 kernel on q35
+#     with an Intel IOMMU, in the default and strict DMA modes;
 #  5. the base kernel booted with the same tests: every feature test must
 #     fail there, every guard must pass;
 #  6. both kernels with their root file system on virtio-blk, in the lazy,
@@ -114,6 +115,21 @@ QEMU=$qemu10 boot build/obj/modules/arch/s390/boot/bzImage series modules \
 sed -n '/^BENCH-BEGIN lsmod/,/^BENCH-END lsmod/p' "$out/logs/console-modules.log" |
 	sed '1d;$d;s/^/    lsmod: /'
 VM_ARGS=()
+
+stage "x86_64 kernel: q35 with an Intel IOMMU, default and strict DMA modes"
+tools/x86.sh build/linux build/obj/x86_64 build/guest/initramfs-x86_64.cpio \
+	build/kselftest-x86_64 2>&1 | tally
+if [ "${PIPESTATUS[0]}" = 0 ]; then
+	for mode in fq strict; do
+		other=strict append=
+		[ $mode = fq ] || other=fq append=iommu.strict=1
+		VM_ARGS=(--arch x86_64 --append "$append"
+			--conf "POST_CHECK=\"iommu_$mode /bench/iommu-check.sh $mode\"")
+		boot build/obj/x86_64/arch/x86/boot/bzImage series x86-$mode \
+			build/guest/initramfs-x86_64.cpio --arch x86_64 --exclude iommu_$other
+	done
+	VM_ARGS=()
+fi
 
 stage "base kernel under QEMU (feature tests must fail, guards pass)"
 boot "$base_kernel" base

@@ -8,7 +8,7 @@ need=""
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
 
 for pkg in linux-source-6.1 gcc-s390x-linux-gnu libc6-dev-s390x-cross \
-	   qemu-system-misc sparse make flex bison bc libssl-dev libelf-dev \
+	   qemu-system-misc qemu-system-x86 sparse make flex bison bc libssl-dev libelf-dev \
 	   cpio xz-utils rsync git python3 python3-ply python3-git perl gnuplot-nox \
 	   kmod gcc libc6-dev gcc-aarch64-linux-gnu linux-config-6.1 coccinelle; do
 	have_pkg "$pkg" || need="$need $pkg"

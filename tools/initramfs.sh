@@ -1,6 +1,7 @@
 #!/bin/bash
-# Build the guest's base initramfs: Debian's busybox-static for s390x, our
-# init, and the installed kselftests.  Per-boot settings (what to run) go
+# Build the guest's base initramfs: Debian's busybox-static for s390x (or
+# DEB_ARCH's, amd64 for the x86_64 guest), our init, and the installed
+# kselftests.  Per-boot settings (what to run) go
 # into a small second cpio that tools/vm.sh appends.
 #
 #   tools/initramfs.sh OUT.cpio KSELFTEST_INSTALL_DIR [EXTRA_ROOT_DIR...]
@@ -15,16 +16,17 @@ debs=$top/build/debs
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 
+arch=${DEB_ARCH:-s390x}
 "$top/tools/fetch-s390x.sh" busybox-static
 
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run}
-dpkg-deb -x "$debs"/busybox-static_*_s390x.deb "$root/.deb"
+dpkg-deb -x "$debs"/busybox-static_*_"$arch".deb "$root/.deb"
 cp "$root/.deb/bin/busybox" "$root/bin/busybox"
 rm -rf "$root/.deb"
 install -m 755 "$top/tools/guest/init" "$root/init"
 install -m 755 "$top/tools/guest/timeout" "$root/usr/bin/timeout"
 mkdir -p "$root/bench"
-install -m 755 "$top/tools/guest/dma-check.sh" "$root/bench/dma-check.sh"
+install -m 755 "$top/tools/guest/dma-check.sh" "$top/tools/guest/iommu-check.sh" "$root/bench/"
 cp -a "$kselftest" "$root/kselftest"
 for extra in "$@"; do
 	cp -a "$extra"/. "$root"/

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Configure and build an s390x kernel out of tree.
 #
-#   tools/kernel.sh SRC OBJ series|base [FRAGMENT...]
+#   [KERNEL_ARCH=x86_64] tools/kernel.sh SRC OBJ series|base [FRAGMENT...]
 #
 # The config is allnoconfig plus tools/config/s390x-vfio.config and
 # tools/config/series.config.  Every option of the first fragment must
@@ -9,7 +9,8 @@
 # which is the one that adds them.  FRAGMENTs, merged last, may turn
 # options off or change them (the bench's tools/config/bench.config, the
 # modular kernel's tools/config/modules.config); their own options must
-# survive olddefconfig too.
+# survive olddefconfig too.  KERNEL_ARCH=x86_64 builds the x86_64 guest's
+# kernel with the host compiler from tools/config/x86_64.config alone.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,10 +21,16 @@ frags=("$top/tools/config/s390x-vfio.config" "$top/tools/config/series.config")
 extra=("${@:4}")
 
 cc=s390x-linux-gnu-gcc
+arch=(ARCH=s390 CROSS_COMPILE=s390x-linux-gnu-)
+if [ "${KERNEL_ARCH:-s390x}" = x86_64 ]; then
+	frags=("$top/tools/config/x86_64.config")
+	cc=gcc
+	arch=(ARCH=x86_64)
+fi
 if command -v ccache >/dev/null && [ -z "${NO_CCACHE:-}" ]; then
 	cc="ccache $cc"
 fi
-kmake=(make -C "$src" -s ARCH=s390 CROSS_COMPILE=s390x-linux-gnu- O="$obj" CC="$cc")
+kmake=(make -C "$src" -s "${arch[@]}" O="$obj" CC="$cc")
 
 mkdir -p "$obj"
 [ ! -f "$obj/.config" ] || cp -p "$obj/.config" "$obj/.config.prev"
@@ -54,7 +61,7 @@ check_frag() {	# fragment [final]: final fragments are not overridden
 	done < "$frag"
 }
 check_frag "${frags[0]}"
-[ "$flavour" = base ] || check_frag "${frags[1]}"
+[ "$flavour" = base ] || [ ${#frags[@]} = 1 ] || check_frag "${frags[1]}"
 for frag in "${extra[@]+"${extra[@]}"}"; do
 	check_frag "$frag" final
 done

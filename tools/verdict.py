@@ -28,6 +28,7 @@ TAP_LINE = re.compile(r'^(?P<indent>\s*)(?P<ok>not ok|ok) (?P<num>\d+)(?: -)?\s*
 PLAN = re.compile(r'^\s*1\.\.(\d+)\s*$')
 SUBTEST = re.compile(r'^(\s*)# Subtest: (\S+)')
 SELFTEST_HEADER = re.compile(r'^# selftests: (\S+): (\S+)$')
+HARNESS_RUN = re.compile(r'^#\s+RUN\s+(\S+) \.\.\.$')
 
 # Reports that mean the kernel is broken, whatever the tests said.
 CRASH = re.compile(
@@ -118,7 +119,7 @@ def parse_kselftest(lines, end):
         return results, ['kselftest run did not finish (no BENCH-END kselftest)']
     plan = None
     binaries = 0
-    current = None
+    current, running = None, None
     inner_plan, inner_seen = None, 0
 
     def close_binary():
@@ -139,10 +140,17 @@ def parse_kselftest(lines, end):
             if pm and current and inner_plan is None:
                 inner_plan = int(pm.group(1))
                 continue
+            m = HARNESS_RUN.match(inner)
+            if m:
+                running = m.group(1)
+                continue
             m = TAP_LINE.match(inner)
             if m and current and not m.group('indent'):
-                results['%s:%s' % (current, m.group('name'))] = tap_status(m)
+                # 6.1's harness prints a skipped test as "ok N # SKIP why"
+                name = m.group('name') or running or 'test %s' % m.group('num')
+                results['%s:%s' % (current, name)] = tap_status(m)
                 inner_seen += 1
+                running = None
             continue
         pm = PLAN.match(line)
         if pm and plan is None:
@@ -199,20 +207,31 @@ def crashes(lines):
     return out
 
 
+ARCHES = ('s390', 'x86_64')
+
+
 def load_expectations(path):
-    kinds = {}
+    """{name: kind} and {name: architecture} of the names bound to one."""
+    kinds, arches = {}, {}
     if not path:
-        return kinds
+        return kinds, arches
     with open(path) as f:
         for raw in f:
             line = raw.split('#', 1)[0].strip()
             if not line:
                 continue
-            name, kind = line.split()
+            fields = line.split()
+            if len(fields) not in (2, 3):
+                raise SystemExit('%s: bad line %r' % (path, line))
+            name, kind = fields[:2]
             if kind not in ('feature', 'guard', 'unit-guard'):
                 raise SystemExit('%s: bad kind %r for %s' % (path, kind, name))
             kinds[name] = kind
-    return kinds
+            if len(fields) == 3:
+                if fields[2] not in ARCHES:
+                    raise SystemExit('%s: bad architecture %r for %s' % (path, fields[2], name))
+                arches[name] = fields[2]
+    return kinds, arches
 
 
 def main():
@@ -228,6 +247,9 @@ def main():
                     help='check only the expectations whose name starts so')
     ap.add_argument('--exclude', default=None,
                     help='leave out the expectations whose name starts so')
+    ap.add_argument('--arch', choices=ARCHES, default='s390',
+                    help='the guest\'s architecture: tests bound to another '
+                    'one must skip or be absent')
     ap.add_argument('--kunit-modules', action='store_true',
                     help='the KUnit suites are modules: read them from the '
                     'kernel log the guest printed at the end')
@@ -258,9 +280,12 @@ def main():
     results = dict(kunit)
     results.update(kselftest)
     results.update(tap)
-    expect = {k: v for k, v in load_expectations(args.expect).items()
+    kinds, arches = load_expectations(args.expect)
+    expect = {k: v for k, v in kinds.items()
               if k.startswith(args.only) and
-              not (args.exclude and k.startswith(args.exclude))}
+              not (args.exclude and k.startswith(args.exclude)) and
+              arches.get(k, args.arch) == args.arch}
+    foreign = {k for k in kinds if arches.get(k, args.arch) != args.arch}
 
     checks = []  # (ok, text)
     for problem in kunit_problems + ks_problems + tap_problems:
@@ -274,6 +299,10 @@ def main():
         for name in sorted(results):
             status = results[name]
             if name.startswith('kselftest:'):
+                continue
+            if name in foreign:
+                checks.append((status == 'skip', '%s %s on %s (%s only)' %
+                               (name, status, args.arch, arches[name])))
                 continue
             ok = status == 'pass'
             checks.append((ok, '%s %s' % (name, status if not ok else '')))

@@ -6,7 +6,7 @@
 #   tools/vm.sh --kernel bzImage --initrd base.cpio --log console.log \
 #       [--mode selftests|run|bench|shell] [--run PROG [--args "..."]] \
 #       [--append "kernel args"] [--timeout SECONDS] [--conf KEY=VALUE]...
-#       [--icount] [--disk FILE | --null-disk] [--root-disk]
+#       [--icount] [--disk FILE | --null-disk] [--root-disk] [--arch x86_64]
 #
 # --null-disk: disk 0003 is QEMU's null block driver (1 GiB of zeroes, no
 # host I/O), so the bench measures the guest's DMA path, not the host.
@@ -27,11 +27,17 @@
 #   0005:00:00.0 virtio-blk-pci like 0002  vfio-pci, for the DMA fault tests: a
 #                                          faulted zPCI function stays unusable
 #                                          until reboot
+#
+# --arch x86_64: a q35 machine with an emulated Intel IOMMU in front of the
+# same devices, each behind a PCIe root port: 0000:01:00.0 (net), 02:00.0
+# (test disk), 03:00.0 (the guest's disk), 04:00.0 (fault disk); no rng;
+# console on the first serial port; no interrupt remapping, so vfio runs
+# with allow_unsafe_interrupts.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 guest=$top/build/guest
-kernel= initrd= log= mode=selftests run= args= append= timeout=600 icount= disk= rootdisk= nulldisk=
+arch=s390x kernel= initrd= log= mode=selftests run= args= append= timeout=600 icount= disk= rootdisk= nulldisk=
 conf=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -48,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--disk) disk=$2; shift ;;
 	--root-disk) rootdisk=1 ;;
 	--null-disk) nulldisk=1 ;;
+	--arch) arch=$2; shift ;;
 	*) echo "vm: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -78,12 +85,18 @@ fi
 overlay=$(mktemp -d)
 trap 'rm -rf "$overlay"' EXIT
 mkdir -p "$overlay/etc" "$overlay/run"
+case $arch in
+s390x)	net=0001:00:00.0 blk=0002:00:00.0 own=0003:00:00.0 fault=0005:00:00.0 ;;
+x86_64)	net=0000:01:00.0 blk=0000:02:00.0 own=0000:03:00.0 fault=0000:04:00.0 ;;
+*)	echo "vm: unknown architecture $arch" >&2; exit 2 ;;
+esac
 {
 	echo "MODE=$mode"
-	echo "VFIO_DEVICES=\"0001:00:00.0 0002:00:00.0 0005:00:00.0\""
-	echo "export VFIO_SELFTEST_DEVICE=0001:00:00.0"
-	echo "export VFIO_SELFTEST_BLK_DEVICE=0002:00:00.0"
-	echo "export VFIO_SELFTEST_BLK_FAULT_DEVICE=0005:00:00.0"
+	echo "VFIO_DEVICES=\"$net $blk $fault\""
+	echo "export DISK_DEVICE=$own"
+	echo "export VFIO_SELFTEST_DEVICE=$net"
+	echo "export VFIO_SELFTEST_BLK_DEVICE=$blk"
+	echo "export VFIO_SELFTEST_BLK_FAULT_DEVICE=$fault"
 	for c in "${conf[@]+"${conf[@]}"}"; do echo "$c"; done
 	printf 'RUN_ARGS=%q\n' "$args"
 } > "$overlay/etc/bench.conf"
@@ -136,6 +149,27 @@ qemu=("${QEMU:-qemu-system-s390x}" -machine s390-ccw-virtio -cpu max -smp "${VM_
 	-device zpci,uid=5,fid=5,target=vfault
 	-device virtio-blk-pci,id=vfault,drive=dfault,disable-legacy=on,iommu_platform=on
 	-drive if=none,id=dfault,file="$testdisk",format=raw,readonly=on)
+if [ "$arch" = x86_64 ]; then
+	# The IOMMU comes before the devices it translates for; each device
+	# sits behind its own PCIe root port (bus 1 to 4), for its own IOMMU
+	# group and function level reset.
+	qemu=("${QEMU_X86:-qemu-system-x86_64}" -machine q35 -cpu max -smp "${VM_SMP:-2}"
+		-m 1024 -nographic -nodefaults -no-reboot
+		-chardev stdio,id=con0,signal=off -serial chardev:con0
+		-kernel "$kernel" "${boot[@]}"
+		-append "console=ttyS0 panic=-1 vfio_iommu_type1.allow_unsafe_interrupts=1 $append"
+		-device intel-iommu)
+	for port in 1 2 3 4; do
+		qemu+=(-device pcie-root-port,id=rp$port,chassis=$port,bus=pcie.0,addr=0$((port + 2)).0)
+	done
+	qemu+=(-device virtio-net-pci,id=vnet,romfile=,bus=rp1
+		-device virtio-blk-pci,id=vtest,drive=dtest,disable-legacy=on,iommu_platform=on,bus=rp2
+		-drive if=none,id=dtest,file="$testdisk",format=raw,readonly=on
+		-device virtio-blk-pci,id=vdisk,drive=ddisk,disable-legacy=on,iommu_platform=on,bus=rp3
+		-drive "if=none,id=ddisk,$diskspec"
+		-device virtio-blk-pci,id=vfault,drive=dfault,disable-legacy=on,iommu_platform=on,bus=rp4
+		-drive if=none,id=dfault,file="$testdisk",format=raw,readonly=on)
+fi
 [ -z "$icount" ] || qemu+=(-icount "${VM_ICOUNT:-shift=0,sleep=off}")
 
 start=$(date +%s.%N)

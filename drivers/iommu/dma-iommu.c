@@ -300,10 +300,15 @@ static int iommu_dma_init_lazy(struct iommu_domain *domain)
 
 	if (cookie->lazy_domain)
 		return 0;
-	/* Lazily freed IOVAs are only safe with a way to flush them all. */
-	if (!domain->ops->flush_iotlb_all)
+	/*
+	 * Lazily freed IOVAs are only safe with a way to flush them all; the
+	 * bitmaps cover the aperture, so it must be bounded.
+	 */
+	if (!domain->ops->flush_iotlb_all || !domain->geometry.force_aperture)
 		return -EINVAL;
-	ret = iova_domain_init_lazy(&cookie->iovad, iommu_dma_lazy_flush);
+	ret = iova_domain_init_lazy(&cookie->iovad,
+				    iova_pfn(&cookie->iovad, domain->geometry.aperture_end),
+				    iommu_dma_lazy_flush);
 	if (ret) {
 		pr_warn("iova lazy flush init failed\n");
 		return ret;
@@ -677,6 +682,11 @@ static dma_addr_t iommu_dma_alloc_iova(struct iommu_domain *domain,
 	if (domain->geometry.force_aperture)
 		dma_limit = min(dma_limit, (u64)domain->geometry.aperture_end);
 
+	/* A lazy-flush domain hands out every IOVA from its bitmaps. */
+	if (cookie->lazy_domain)
+		return (dma_addr_t)alloc_iova_lazy(iovad, iova_len,
+						   dma_limit >> shift) << shift;
+
 	/*
 	 * Try to get PCI devices a SAC address, unless the domain has no IOVA
 	 * below 4 GiB (on s390, DMA addresses start at 4 GiB or above).
@@ -686,9 +696,7 @@ static dma_addr_t iommu_dma_alloc_iova(struct iommu_domain *domain,
 		iova = alloc_iova_fast(iovad, iova_len,
 				       DMA_BIT_MASK(32) >> shift, false);
 
-	if (!iova && cookie->lazy_domain)
-		iova = alloc_iova_lazy(iovad, iova_len, dma_limit >> shift);
-	else if (!iova)
+	if (!iova)
 		iova = alloc_iova_fast(iovad, iova_len, dma_limit >> shift,
 				       true);
 
@@ -703,6 +711,9 @@ static void iommu_dma_free_iova(struct iommu_dma_cookie *cookie,
 	/* The MSI case is only ever cleaning up its most recent allocation */
 	if (cookie->type == IOMMU_DMA_MSI_COOKIE)
 		cookie->msi_iova -= size;
+	else if (cookie->lazy_domain)
+		free_iova_lazy(iovad, iova_pfn(iovad, iova),
+			       size >> iova_shift(iovad));
 	else if (gather && gather->queued)
 		queue_iova(cookie, iova_pfn(iovad, iova),
 				size >> iova_shift(iovad),

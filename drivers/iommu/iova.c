@@ -496,399 +496,267 @@ EXPORT_SYMBOL_GPL(free_iova_fast);
 
 /*
  * Lazy flush: an IOVA freed with free_iova_lazy() is not handed out again
- * until an IOTLB flush has followed its unmap.  Freed IOVAs are only noted
- * down, per CPU, and stay allocated.  When an allocation finds the IOVA
- * space exhausted, one reclaim takes every note, calls the domain's flush
- * callback, which must make the IOMMU forget every translation unmapped so
- * far, and turns the notes into ranges ready for reuse, kept by the CPU
- * that freed them.  The order matters: a note taken before the flush was
- * made after its unmap, so the flush covers it; a note made while the
- * flush runs is left for the next reclaim.
+ * until an IOTLB flush has followed its unmap.  The domain keeps two bitmaps
+ * of one bit per page of its aperture, as the s390 DMA code did: a page is
+ * free (map 0, dirty 0), allocated (1, 0) or freed since the last flush
+ * (1, 1).  Allocation is next fit from a cursor; when it reaches the end of
+ * the aperture, one call of the flush callback makes the IOMMU forget every
+ * translation unmapped so far, and every freed page becomes free again.
  *
- * Reusing a range of the same size needs neither the rbtree nor the IOVA
- * caches; ranges that do not fit a request, and those of other CPUs once
- * the space runs out again, are freed to the domain before anything is
- * flushed again.
+ * That hand-back is incremental, so that no lock is held for a walk of
+ * the whole aperture: a flush only moves the sweep point back to the
+ * bottom.  Below it the bitmaps are as above; from it on they still
+ * describe the time before the flush, and the searches that reach a chunk
+ * of IOVA_LAZY_CHUNK_PAGES there catch it up first: (1, 1) becomes free,
+ * and a page freed after the flush, which a free there marks (0, 1), becomes
+ * (1, 1).  Allocations search from the cursor, which is never above the
+ * sweep point, so they only ever read caught-up chunks.
  *
- * A note takes 16 bytes on 64-bit, and there can be no more notes and
- * ranges for reuse than IOVAs in the domain, so the bookkeeping is bounded
- * by the aperture: at most 16 bytes per page of it, plus partly used
- * batches.
+ * Memory: two bits per aperture page, whatever the use.  Time with the lock
+ * held: a free marks its pages; an allocation searches from the cursor and
+ * catches up each chunk once per flush, like the bitmap search it
+ * replaces; a flush is one call of the callback, preceded by the rest of
+ * the sweep only if allocations with a lower limit left it unfinished.
  */
-struct iova_lazy_note {
-	unsigned long pfn;
-	unsigned long size;
-};
-
-#define IOVA_LAZY_BATCH_NOTES \
-	((PAGE_SIZE - 2 * sizeof(void *)) / sizeof(struct iova_lazy_note))
-
-/* Flushes one allocation starts before it gives up. */
-#define IOVA_LAZY_MAX_FLUSHES	2
-
-struct iova_lazy_batch {
-	struct iova_lazy_batch *next;
-	unsigned long nr;
-	struct iova_lazy_note notes[IOVA_LAZY_BATCH_NOTES];
-};
-
-struct iova_lazy_cpu {
-	spinlock_t lock;	/* protects all but flushing */
-	/* Freed, not flushed yet.  Newest first; only the first has room. */
-	struct iova_lazy_batch *batches;
-	unsigned long pending;
-	/* Taken by the reclaim in progress; under the reclaim lock. */
-	struct iova_lazy_batch *flushing;
-	/* Flushed, ready for reuse; used from the first batch on. */
-	struct iova_lazy_batch *reusable;
-};
+#define IOVA_LAZY_CHUNK_PAGES	4096UL
 
 struct iova_lazy {
-	struct iova_lazy_cpu __percpu *cpus;
+	spinlock_t lock;		/* protects all below */
+	unsigned long pages;		/* bits per bitmap */
+	unsigned long *map;		/* allocated, or freed and not flushed */
+	unsigned long *dirty;		/* freed */
+	unsigned long swept;		/* pages below are caught up */
+	unsigned long cursor;		/* where the next search starts */
+	unsigned long pending;		/* pages freed since the last flush */
 	void (*flush)(struct iova_domain *iovad);
-	/* Serializes reclaims; protects generation. */
-	spinlock_t reclaim_lock;
-	/*
-	 * Counts reclaims and hand-backs of reusable ranges, everything that
-	 * made room, so that racing allocators flush only once.
-	 */
-	unsigned long generation;
-	/* Hand-backs under way: room is being made, do not flush. */
-	atomic_t handing_back;
 };
+
+/* Catch up the chunk at the sweep point and move past it. */
+static void iova_lazy_sweep_chunk(struct iova_lazy *lazy)
+{
+	unsigned long end = min(lazy->pages, lazy->swept + IOVA_LAZY_CHUNK_PAGES);
+	unsigned long w, m, d;
+
+	for (w = BIT_WORD(lazy->swept); w <= BIT_WORD(end - 1); w++) {
+		m = lazy->map[w];
+		d = lazy->dirty[w];
+		lazy->map[w] = m ^ d;
+		lazy->dirty[w] = d & ~m;
+	}
+	lazy->swept = end;
+}
+
+/*
+ * First free area of @nr pages in [@start, @end) of the bitmap, aligned so
+ * that its pfn (@base + index) is a multiple of @align_mask + 1; @end if
+ * there is none.  Chunks are caught up as the search reaches them.
+ */
+static unsigned long iova_lazy_search(struct iova_lazy *lazy, unsigned long base,
+				      unsigned long start, unsigned long end,
+				      unsigned long nr, unsigned long align_mask)
+{
+	unsigned long known, found;
+
+	while (start + nr <= end) {
+		known = min(end, lazy->swept);
+		if (start < known) {
+			found = bitmap_find_next_zero_area_off(lazy->map, known,
+							       start, nr, align_mask,
+							       base & align_mask);
+			if (found + nr <= known)
+				return found;
+			/* The area at @found may go on past @known. */
+			start = max(start, found - nr);
+		}
+		if (known == end)
+			break;
+		iova_lazy_sweep_chunk(lazy);
+	}
+	return end;
+}
 
 /**
  * iova_domain_init_lazy - free the IOVAs of @iovad lazily
- * @iovad: an IOVA domain with rcaches
- * @flush: called, in atomic context, when the IOVA space runs out; it must
- *	flush the whole IOTLB of the domain
+ * @iovad: an IOVA domain
+ * @end_pfn: the last pfn of the domain's aperture
+ * @flush: called, in atomic context and with the domain's lazy lock held,
+ *	when the IOVA space runs out; it must flush the whole IOTLB of the
+ *	domain
  *
- * Use free_iova_lazy() and alloc_iova_lazy() on the domain afterwards.
+ * The domain then hands out and takes back IOVAs with alloc_iova_lazy() and
+ * free_iova_lazy() only.  Ranges reserved in the domain, before or after,
+ * are never handed out.
  */
-int iova_domain_init_lazy(struct iova_domain *iovad,
+int iova_domain_init_lazy(struct iova_domain *iovad, unsigned long end_pfn,
 			  void (*flush)(struct iova_domain *iovad))
 {
+	unsigned long pages, first;
 	struct iova_lazy *lazy;
-	int cpu;
+	struct rb_node *node;
+	struct iova *iova;
 
-	if (!iovad->rcaches)
+	if (iovad->lazy || end_pfn < iovad->start_pfn ||
+	    end_pfn - iovad->start_pfn >= ULONG_MAX - BITS_PER_LONG)
 		return -EINVAL;
+	pages = end_pfn - iovad->start_pfn + 1;
 	lazy = kzalloc(sizeof(*lazy), GFP_KERNEL);
 	if (!lazy)
 		return -ENOMEM;
-	lazy->cpus = alloc_percpu(struct iova_lazy_cpu);
-	if (!lazy->cpus) {
+	lazy->map = kvcalloc(BITS_TO_LONGS(pages), sizeof(long), GFP_KERNEL);
+	lazy->dirty = kvcalloc(BITS_TO_LONGS(pages), sizeof(long), GFP_KERNEL);
+	if (!lazy->map || !lazy->dirty) {
+		kvfree(lazy->map);
+		kvfree(lazy->dirty);
 		kfree(lazy);
 		return -ENOMEM;
 	}
-	for_each_possible_cpu(cpu)
-		spin_lock_init(&per_cpu_ptr(lazy->cpus, cpu)->lock);
-	spin_lock_init(&lazy->reclaim_lock);
+	spin_lock_init(&lazy->lock);
+	lazy->pages = pages;
+	lazy->swept = pages;
 	lazy->flush = flush;
+
+	spin_lock_irq(&iovad->iova_rbtree_lock);
+	for (node = rb_first(&iovad->rbroot); node; node = rb_next(node)) {
+		iova = to_iova(node);
+		if (iova->pfn_hi < iovad->start_pfn || iova->pfn_lo > end_pfn)
+			continue;
+		first = max(iova->pfn_lo, iovad->start_pfn);
+		bitmap_set(lazy->map, first - iovad->start_pfn,
+			   min(iova->pfn_hi, end_pfn) - first + 1);
+	}
 	iovad->lazy = lazy;
+	spin_unlock_irq(&iovad->iova_rbtree_lock);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(iova_domain_init_lazy);
 
-/* Put the list @first in front of the list *@head. */
-static void iova_lazy_splice(struct iova_lazy_batch **head,
-			     struct iova_lazy_batch *first)
+/* Keep a range reserved in the domain out of the lazy bitmaps. */
+static void iova_lazy_reserve(struct iova_domain *iovad, unsigned long pfn_lo,
+			      unsigned long pfn_hi)
 {
-	struct iova_lazy_batch *last;
+	struct iova_lazy *lazy = iovad->lazy;
+	unsigned long flags, first, last;
 
-	if (!first)
+	if (pfn_hi < iovad->start_pfn ||
+	    pfn_lo > iovad->start_pfn + lazy->pages - 1)
 		return;
-	for (last = first; last->next; last = last->next)
-		;
-	last->next = *head;
-	*head = first;
-}
-
-static void iova_lazy_free_list(struct iova_lazy_batch *batch)
-{
-	struct iova_lazy_batch *next;
-
-	for (; batch; batch = next) {
-		next = batch->next;
-		kfree(batch);
-	}
-}
-
-#define IOVA_LAZY_RETRY		1
-#define IOVA_LAZY_FLUSHED	2
-
-/*
- * Make the lazily freed IOVAs of @iovad reusable, with one flush.
- * @generation is what the caller read before its allocation failed: if
- * room was made since, by a reclaim or by handing back reusable ranges
- * to the domain, there is nothing to do but to try again; so too, if
- * @patient, while a hand-back is under way.  With @always, flush even if
- * nothing was noted down.
- *
- * Return: IOVA_LAZY_FLUSHED after a flush, IOVA_LAZY_RETRY if room was made
- * otherwise, 0 if nothing can make room.
- */
-static int iova_lazy_reclaim(struct iova_domain *iovad,
-			     unsigned long generation, bool always,
-			     bool patient)
-{
-	struct iova_lazy *lazy = iovad->lazy;
-	struct iova_lazy_cpu *lc;
-	unsigned long flags;
-	bool taken = false;
-	int cpu;
-
-	spin_lock_irqsave(&lazy->reclaim_lock, flags);
-	if (!always && (lazy->generation != generation ||
-			(patient && atomic_read(&lazy->handing_back)))) {
-		spin_unlock_irqrestore(&lazy->reclaim_lock, flags);
-		return IOVA_LAZY_RETRY;
-	}
-	for_each_possible_cpu(cpu) {
-		lc = per_cpu_ptr(lazy->cpus, cpu);
-		spin_lock(&lc->lock);
-		lc->flushing = lc->batches;
-		lc->batches = NULL;
-		lc->pending = 0;
-		spin_unlock(&lc->lock);
-		if (lc->flushing)
-			taken = true;
-	}
-	if (taken || always) {
-		lazy->flush(iovad);
-		WRITE_ONCE(lazy->generation, lazy->generation + 1);
-	}
-	for_each_possible_cpu(cpu) {
-		lc = per_cpu_ptr(lazy->cpus, cpu);
-		spin_lock(&lc->lock);
-		iova_lazy_splice(&lc->reusable, lc->flushing);
-		lc->flushing = NULL;
-		spin_unlock(&lc->lock);
-	}
-	spin_unlock_irqrestore(&lazy->reclaim_lock, flags);
-	return (taken || always) ? IOVA_LAZY_FLUSHED : 0;
-}
-
-/* A hand-back counted in handing_back is done: it made room. */
-static void iova_lazy_handed_back(struct iova_lazy *lazy)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(&lazy->reclaim_lock, flags);
-	WRITE_ONCE(lazy->generation, lazy->generation + 1);
-	spin_unlock_irqrestore(&lazy->reclaim_lock, flags);
-	atomic_dec(&lazy->handing_back);
-}
-
-/*
- * Take one range for reuse from @lc; returns false if it has none.  One
- * that does not fit @size and @limit_pfn is counted as a hand-back before
- * it leaves the list; the caller frees it.
- */
-static bool iova_lazy_pop(struct iova_lazy *lazy, struct iova_lazy_cpu *lc,
-			  unsigned long size, unsigned long limit_pfn,
-			  struct iova_lazy_note *note, bool *counted)
-{
-	struct iova_lazy_batch *batch, *empty = NULL;
-	unsigned long flags;
-	bool found = false;
-
-	spin_lock_irqsave(&lc->lock, flags);
-	while ((batch = lc->reusable)) {
-		if (batch->nr) {
-			*note = batch->notes[--batch->nr];
-			found = true;
-			if ((note->size != size ||
-			     note->pfn + size - 1 > limit_pfn) && !*counted) {
-				atomic_inc(&lazy->handing_back);
-				*counted = true;
-			}
-			break;
-		}
-		lc->reusable = batch->next;
-		batch->next = empty;
-		empty = batch;
-	}
-	spin_unlock_irqrestore(&lc->lock, flags);
-	iova_lazy_free_list(empty);
-	return found;
-}
-
-/* A range of @size pages up to @limit_pfn from this CPU's reusable ones. */
-static unsigned long iova_lazy_reuse(struct iova_domain *iovad,
-				     unsigned long size, unsigned long limit_pfn)
-{
-	struct iova_lazy *lazy = iovad->lazy;
-	struct iova_lazy_note note;
-	unsigned long pfn = 0;
-	bool counted = false;
-
-	while (iova_lazy_pop(lazy, raw_cpu_ptr(lazy->cpus), size, limit_pfn,
-			     &note, &counted)) {
-		if (note.size == size && note.pfn + size - 1 <= limit_pfn) {
-			pfn = note.pfn;
-			break;
-		}
-		free_iova_fast(iovad, note.pfn, note.size);
-	}
-	if (counted)
-		iova_lazy_handed_back(lazy);
-	return pfn;
-}
-
-/*
- * Free every range ready for reuse; returns whether there was any.  The
- * ranges land in this CPU's IOVA cache, where an allocation on another
- * CPU finds them only once it drains the caches: an allocation that
- * failed before or during the hand-back tries again rather than flush.
- */
-static bool iova_lazy_free_reusable(struct iova_domain *iovad)
-{
-	struct iova_lazy *lazy = iovad->lazy;
-	struct iova_lazy_batch *batch, *taken;
-	struct iova_lazy_cpu *lc;
-	bool freed = false, counted = false;
-	unsigned long flags, i;
-	int cpu;
-
-	for_each_possible_cpu(cpu) {
-		lc = per_cpu_ptr(lazy->cpus, cpu);
-		spin_lock_irqsave(&lc->lock, flags);
-		taken = lc->reusable;
-		lc->reusable = NULL;
-		/* Counted before the ranges leave the list. */
-		if (taken && !counted) {
-			atomic_inc(&lazy->handing_back);
-			counted = true;
-		}
-		spin_unlock_irqrestore(&lc->lock, flags);
-		for (batch = taken; batch; batch = batch->next) {
-			for (i = 0; i < batch->nr; i++)
-				free_iova_fast(iovad, batch->notes[i].pfn,
-					       batch->notes[i].size);
-			freed |= batch->nr != 0;
-		}
-		iova_lazy_free_list(taken);
-	}
-	if (counted)
-		iova_lazy_handed_back(lazy);
-	return freed;
+	first = max(pfn_lo, iovad->start_pfn) - iovad->start_pfn;
+	last = min(pfn_hi - iovad->start_pfn, lazy->pages - 1);
+	spin_lock_irqsave(&lazy->lock, flags);
+	bitmap_set(lazy->map, first, last - first + 1);
+	bitmap_clear(lazy->dirty, first, last - first + 1);
+	spin_unlock_irqrestore(&lazy->lock, flags);
 }
 
 /**
- * free_iova_lazy - free an IOVA range once the IOTLB has been flushed
+ * free_iova_lazy - free an IOVA range once the IOTLB was flushed
  * @iovad: a domain set up with iova_domain_init_lazy()
- * @pfn: first pfn of the range, as returned by alloc_iova_lazy()
- * @size: number of pages, as passed to alloc_iova_lazy()
+ * @pfn: first pfn of a range alloc_iova_lazy() returned
+ * @size: its number of pages
  *
- * The range must already be unmapped.  It is not handed out again before
- * the next flush.
+ * The range is unmapped; it is handed out again only after the next flush.
  */
 void free_iova_lazy(struct iova_domain *iovad, unsigned long pfn,
 		    unsigned long size)
 {
 	struct iova_lazy *lazy = iovad->lazy;
-	struct iova_lazy_batch *batch;
-	struct iova_lazy_cpu *lc;
-	unsigned long flags;
+	unsigned long flags, start = pfn - iovad->start_pfn, below;
 
-	lc = raw_cpu_ptr(lazy->cpus);
-	spin_lock_irqsave(&lc->lock, flags);
-	batch = lc->batches;
-	if (!batch || batch->nr == IOVA_LAZY_BATCH_NOTES) {
-		batch = kmalloc(sizeof(*batch), GFP_ATOMIC | __GFP_NOWARN);
-		if (!batch) {
-			spin_unlock_irqrestore(&lc->lock, flags);
-			/* No room for a note: flush now, then free at once. */
-			iova_lazy_reclaim(iovad, 0, true, false);
-			free_iova_fast(iovad, pfn, size);
-			return;
-		}
-		batch->nr = 0;
-		batch->next = lc->batches;
-		lc->batches = batch;
-	}
-	batch->notes[batch->nr].pfn = pfn;
-	batch->notes[batch->nr].size = size;
-	batch->nr++;
-	lc->pending++;
-	spin_unlock_irqrestore(&lc->lock, flags);
+	if (WARN_ON_ONCE(pfn < iovad->start_pfn || !size || start >= lazy->pages ||
+			 size > lazy->pages - start))
+		return;
+	spin_lock_irqsave(&lazy->lock, flags);
+	bitmap_set(lazy->dirty, start, size);
+	/* Past the sweep point a page freed after the flush is (0, 1). */
+	below = lazy->swept > start ? min(size, lazy->swept - start) : 0;
+	if (below < size)
+		bitmap_clear(lazy->map, start + below, size - below);
+	lazy->pending += size;
+	spin_unlock_irqrestore(&lazy->lock, flags);
 }
 EXPORT_SYMBOL_GPL(free_iova_lazy);
 
 /**
- * alloc_iova_lazy - allocate an IOVA range, reclaiming lazily freed ones
+ * alloc_iova_lazy - allocate an IOVA range, flushing if the space ran out
  * @iovad: a domain set up with iova_domain_init_lazy()
- * @size: number of pages
- * @limit_pfn: highest pfn the range may use
+ * @size: number of pages; the range is aligned to the power of two that
+ *	holds it
+ * @limit_pfn: the highest pfn the range may use
  *
- * Like alloc_iova_fast(), but first reuses a range freed lazily and since
- * flushed; when the space is exhausted, the flush callback of the domain
- * is called once and every lazily freed range becomes reusable.  Returns
- * the first pfn of the range, or 0 when no space can be found.
+ * When no range is free from the cursor up to @limit_pfn, the IOTLB is
+ * flushed once and every range freed before becomes free, then the search
+ * starts again from the bottom; with nothing freed since the last flush,
+ * it only starts again from the bottom.
+ *
+ * Return: the first pfn of the range, 0 if there is no room.
  */
 unsigned long alloc_iova_lazy(struct iova_domain *iovad, unsigned long size,
 			      unsigned long limit_pfn)
 {
-	unsigned long generation, pfn;
-	bool patient = true;
-	int flushes = 0, ret;
+	struct iova_lazy *lazy = iovad->lazy;
+	unsigned long flags, end, found, align_mask;
 
-	/*
-	 * Every round that fails makes room, by a hand-back or a flush, or
-	 * gives up.  Waiting for a hand-back under way is for the first
-	 * round only, as an interrupt may have stopped it on this CPU, and
-	 * a request that no free range can hold fails after its own
-	 * flushes did not help, rather than flush for as long as others
-	 * unmap.
-	 */
-	for (;;) {
-		generation = READ_ONCE(iovad->lazy->generation);
-		pfn = iova_lazy_reuse(iovad, size, limit_pfn);
-		if (!pfn)
-			pfn = alloc_iova_fast(iovad, size, limit_pfn, true);
-		if (pfn)
-			return pfn;
-		if (iova_lazy_free_reusable(iovad))
-			continue;
-		if (flushes == IOVA_LAZY_MAX_FLUSHES)
-			return 0;
-		ret = iova_lazy_reclaim(iovad, generation, false, patient);
-		if (!ret)
-			return 0;
-		patient = false;
-		flushes += ret == IOVA_LAZY_FLUSHED;
+	if (!size || size > UINT_MAX || limit_pfn < iovad->start_pfn)
+		return 0;
+	end = min(limit_pfn - iovad->start_pfn + 1, lazy->pages);
+	if (size > end)
+		return 0;
+	align_mask = roundup_pow_of_two(size) - 1;
+
+	spin_lock_irqsave(&lazy->lock, flags);
+	found = iova_lazy_search(lazy, iovad->start_pfn, lazy->cursor, end,
+				 size, align_mask);
+	if (found == end && lazy->pending) {
+		/* A lower limit may have left part of the last sweep. */
+		while (lazy->swept < lazy->pages)
+			iova_lazy_sweep_chunk(lazy);
+		lazy->flush(iovad);
+		lazy->pending = 0;
+		lazy->swept = 0;
+		lazy->cursor = 0;
+		found = iova_lazy_search(lazy, iovad->start_pfn, 0, end, size,
+					 align_mask);
+	} else if (found == end && lazy->cursor) {
+		found = iova_lazy_search(lazy, iovad->start_pfn, 0, end, size,
+					 align_mask);
 	}
+	if (found == end) {
+		spin_unlock_irqrestore(&lazy->lock, flags);
+		return 0;
+	}
+	bitmap_set(lazy->map, found, size);
+	lazy->cursor = found + size;
+	spin_unlock_irqrestore(&lazy->lock, flags);
+	return iovad->start_pfn + found;
 }
 EXPORT_SYMBOL_GPL(alloc_iova_lazy);
 
 /**
- * iova_lazy_pending - number of IOVA ranges freed lazily and not yet reusable
+ * iova_lazy_pending - number of pages freed lazily since the last flush
  * @iovad: a domain set up with iova_domain_init_lazy()
  */
 unsigned long iova_lazy_pending(struct iova_domain *iovad)
 {
-	unsigned long pending = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		pending += READ_ONCE(per_cpu_ptr(iovad->lazy->cpus, cpu)->pending);
-	return pending;
+	return READ_ONCE(iovad->lazy->pending);
 }
 EXPORT_SYMBOL_GPL(iova_lazy_pending);
+
+/**
+ * iova_lazy_bookkeeping_bytes - memory the lazy bitmaps of @iovad take
+ * @iovad: a domain set up with iova_domain_init_lazy()
+ */
+size_t iova_lazy_bookkeeping_bytes(struct iova_domain *iovad)
+{
+	return sizeof(*iovad->lazy) +
+	       2 * BITS_TO_LONGS(iovad->lazy->pages) * sizeof(long);
+}
+EXPORT_SYMBOL_GPL(iova_lazy_bookkeeping_bytes);
 
 /* The domain is going away: drop the bookkeeping without flushing. */
 static void iova_domain_free_lazy(struct iova_domain *iovad)
 {
-	struct iova_lazy_cpu *lc;
-	int cpu;
-
-	for_each_possible_cpu(cpu) {
-		lc = per_cpu_ptr(iovad->lazy->cpus, cpu);
-		iova_lazy_free_list(lc->batches);
-		iova_lazy_free_list(lc->reusable);
-	}
-	free_percpu(iovad->lazy->cpus);
+	kvfree(iovad->lazy->map);
+	kvfree(iovad->lazy->dirty);
 	kfree(iovad->lazy);
 	iovad->lazy = NULL;
 }
@@ -987,6 +855,8 @@ reserve_iova(struct iova_domain *iovad,
 	/* Don't allow nonsensical pfns */
 	if (WARN_ON((pfn_hi | pfn_lo) > (ULLONG_MAX >> iova_shift(iovad))))
 		return NULL;
+	if (iovad->lazy)
+		iova_lazy_reserve(iovad, pfn_lo, pfn_hi);
 
 	spin_lock_irqsave(&iovad->iova_rbtree_lock, flags);
 	for (node = rb_first(&iovad->rbroot); node; node = rb_next(node)) {

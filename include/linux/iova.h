@@ -39,7 +39,7 @@ struct iova_domain {
 
 	struct iova_rcache	*rcaches;
 	struct hlist_node	cpuhp_dead;
-	struct iova_lazy	*lazy;	/* IOVAs freed but not yet reusable */
+	struct iova_lazy	*lazy;	/* lazy-flush bitmaps, or NULL */
 };
 
 static inline unsigned long iova_size(struct iova *iova)
@@ -97,13 +97,14 @@ struct iova *reserve_iova(struct iova_domain *iovad, unsigned long pfn_lo,
 void init_iova_domain(struct iova_domain *iovad, unsigned long granule,
 	unsigned long start_pfn);
 int iova_domain_init_rcaches(struct iova_domain *iovad);
-int iova_domain_init_lazy(struct iova_domain *iovad,
+int iova_domain_init_lazy(struct iova_domain *iovad, unsigned long end_pfn,
 			  void (*flush)(struct iova_domain *iovad));
 void free_iova_lazy(struct iova_domain *iovad, unsigned long pfn,
 		    unsigned long size);
 unsigned long alloc_iova_lazy(struct iova_domain *iovad, unsigned long size,
 			      unsigned long limit_pfn);
 unsigned long iova_lazy_pending(struct iova_domain *iovad);
+size_t iova_lazy_bookkeeping_bytes(struct iova_domain *iovad);
 struct iova *find_iova(struct iova_domain *iovad, unsigned long pfn);
 void put_iova_domain(struct iova_domain *iovad);
 #else
