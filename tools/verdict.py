@@ -245,8 +245,9 @@ def main():
                     help='sections the log must hold: kunit, kselftest, tap')
     ap.add_argument('--only', default='',
                     help='check only the expectations whose name starts so')
-    ap.add_argument('--exclude', default=None,
-                    help='leave out the expectations whose name starts so')
+    ap.add_argument('--exclude', action='append', default=[],
+                    help='leave out the expectations whose name starts so '
+                    '(may be given more than once)')
     ap.add_argument('--arch', choices=ARCHES, default='s390',
                     help='the guest\'s architecture: tests bound to another '
                     'one must skip or be absent')
@@ -283,7 +284,7 @@ def main():
     kinds, arches = load_expectations(args.expect)
     expect = {k: v for k, v in kinds.items()
               if k.startswith(args.only) and
-              not (args.exclude and k.startswith(args.exclude)) and
+              not any(k.startswith(e) for e in args.exclude) and
               arches.get(k, args.arch) == args.arch}
     foreign = {k for k in kinds if arches.get(k, args.arch) != args.arch}
 

@@ -284,12 +284,13 @@ int iommu_dma_init_fq(struct iommu_domain *domain)
 	return 0;
 }
 
-static void iommu_dma_lazy_flush(struct iova_domain *iovad)
+static int iommu_dma_lazy_flush(struct iova_domain *iovad)
 {
 	struct iommu_dma_cookie *cookie;
 
 	cookie = container_of(iovad, struct iommu_dma_cookie, iovad);
 	iommu_flush_iotlb_all(cookie->lazy_domain);
+	return 0;
 }
 
 /* Called with the mutex of the cookie held. */
@@ -302,7 +303,8 @@ static int iommu_dma_init_lazy(struct iommu_domain *domain)
 		return 0;
 	/*
 	 * Lazily freed IOVAs are only safe with a way to flush them all; the
-	 * bitmaps cover the aperture, so it must be bounded.
+	 * allocator's bitmaps cover the aperture, so the domain must enforce
+	 * one (too large a one is refused by the allocator).
 	 */
 	if (!domain->ops->flush_iotlb_all || !domain->geometry.force_aperture)
 		return -EINVAL;
@@ -614,16 +616,19 @@ static int iommu_dma_init_domain(struct iommu_domain *domain, dma_addr_t base,
 	}
 
 	init_iova_domain(iovad, 1UL << order, base_pfn);
-	ret = iova_domain_init_rcaches(iovad);
-	if (ret)
-		goto done_unlock;
 
 	/* If the FQ or lazy flush fails we can simply fall back to strict mode */
-	if (domain->type == IOMMU_DOMAIN_DMA_FQ && iommu_dma_init_fq(domain))
-		domain->type = IOMMU_DOMAIN_DMA;
 	if (domain->type == IOMMU_DOMAIN_DMA_LAZY &&
 	    (!device_iommu_capable(dev, IOMMU_CAP_LAZY_FLUSH) ||
 	     iommu_dma_init_lazy(domain)))
+		domain->type = IOMMU_DOMAIN_DMA;
+	/* A lazy-flush domain allocates from its bitmaps, without caches. */
+	if (!cookie->lazy_domain) {
+		ret = iova_domain_init_rcaches(iovad);
+		if (ret)
+			goto done_unlock;
+	}
+	if (domain->type == IOMMU_DOMAIN_DMA_FQ && iommu_dma_init_fq(domain))
 		domain->type = IOMMU_DOMAIN_DMA;
 
 	ret = iova_reserve_iommu_regions(dev, domain);

@@ -5,6 +5,7 @@
  * Author: Anil S Keshavamurthy <anil.s.keshavamurthy@intel.com>
  */
 
+#include <kunit/visibility.h>
 #include <linux/iova.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -512,11 +513,16 @@ EXPORT_SYMBOL_GPL(free_iova_fast);
  * (1, 1).  Allocations search from the cursor, which is never above the
  * sweep point, so they only ever read caught-up chunks.
  *
+ * An allocation with a lower limit than the aperture may flush before the
+ * sweep reached the end.  A chunk that missed flushes that way is still
+ * safe to catch up: its (1, 1) pages were freed before the first of them;
+ * its (0, 1) pages may have been freed before the last one, but become
+ * (1, 1) and wait for the next, and are counted as pending for it.
+ *
  * Memory: two bits per aperture page, whatever the use.  Time with the lock
  * held: a free marks its pages; an allocation searches from the cursor and
  * catches up each chunk once per flush, like the bitmap search it
- * replaces; a flush is one call of the callback, preceded by the rest of
- * the sweep only if allocations with a lower limit left it unfinished.
+ * replaces; a flush is one call of the callback.
  */
 #define IOVA_LAZY_CHUNK_PAGES	4096UL
 
@@ -527,8 +533,9 @@ struct iova_lazy {
 	unsigned long *dirty;		/* freed */
 	unsigned long swept;		/* pages below are caught up */
 	unsigned long cursor;		/* where the next search starts */
-	unsigned long pending;		/* pages freed since the last flush */
-	void (*flush)(struct iova_domain *iovad);
+	unsigned long pending;		/* pages freed, waiting for a flush */
+	unsigned long late;		/* pages marked (0, 1) */
+	int (*flush)(struct iova_domain *iovad);
 };
 
 /* Catch up the chunk at the sweep point and move past it. */
@@ -542,6 +549,7 @@ static void iova_lazy_sweep_chunk(struct iova_lazy *lazy)
 		d = lazy->dirty[w];
 		lazy->map[w] = m ^ d;
 		lazy->dirty[w] = d & ~m;
+		lazy->late -= hweight_long(d & ~m);
 	}
 	lazy->swept = end;
 }
@@ -577,27 +585,30 @@ static unsigned long iova_lazy_search(struct iova_lazy *lazy, unsigned long base
 
 /**
  * iova_domain_init_lazy - free the IOVAs of @iovad lazily
- * @iovad: an IOVA domain
- * @end_pfn: the last pfn of the domain's aperture
- * @flush: called, in atomic context and with the domain's lazy lock held,
- *	when the IOVA space runs out; it must flush the whole IOTLB of the
- *	domain
+ * @iovad: an IOVA domain whose start_pfn is not 0
+ * @end_pfn: the last pfn of the domain's aperture; at most INT_MAX pages
+ * @flush: called when the IOVA space runs out, with interrupts disabled
+ *	and the domain's lazy lock held, so it must not use the domain; it
+ *	must flush the whole IOTLB of the domain and return 0, or an error
+ *	if it could not, and then the allocation fails
  *
  * The domain then hands out and takes back IOVAs with alloc_iova_lazy() and
  * free_iova_lazy() only.  Ranges reserved in the domain, before or after,
  * are never handed out.
  */
 int iova_domain_init_lazy(struct iova_domain *iovad, unsigned long end_pfn,
-			  void (*flush)(struct iova_domain *iovad))
+			  int (*flush)(struct iova_domain *iovad))
 {
-	unsigned long pages, first;
+	unsigned long pages, first, flags;
 	struct iova_lazy *lazy;
 	struct rb_node *node;
 	struct iova *iova;
 
-	if (iovad->lazy || end_pfn < iovad->start_pfn ||
-	    end_pfn - iovad->start_pfn >= ULONG_MAX - BITS_PER_LONG)
+	if (iovad->lazy || !iovad->start_pfn || end_pfn < iovad->start_pfn)
 		return -EINVAL;
+	/* The bitmap helpers count bits in int. */
+	if (end_pfn - iovad->start_pfn >= INT_MAX)
+		return -E2BIG;
 	pages = end_pfn - iovad->start_pfn + 1;
 	lazy = kzalloc(sizeof(*lazy), GFP_KERNEL);
 	if (!lazy)
@@ -615,7 +626,7 @@ int iova_domain_init_lazy(struct iova_domain *iovad, unsigned long end_pfn,
 	lazy->swept = pages;
 	lazy->flush = flush;
 
-	spin_lock_irq(&iovad->iova_rbtree_lock);
+	spin_lock_irqsave(&iovad->iova_rbtree_lock, flags);
 	for (node = rb_first(&iovad->rbroot); node; node = rb_next(node)) {
 		iova = to_iova(node);
 		if (iova->pfn_hi < iovad->start_pfn || iova->pfn_lo > end_pfn)
@@ -625,7 +636,7 @@ int iova_domain_init_lazy(struct iova_domain *iovad, unsigned long end_pfn,
 			   min(iova->pfn_hi, end_pfn) - first + 1);
 	}
 	iovad->lazy = lazy;
-	spin_unlock_irq(&iovad->iova_rbtree_lock);
+	spin_unlock_irqrestore(&iovad->iova_rbtree_lock, flags);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(iova_domain_init_lazy);
@@ -637,7 +648,7 @@ static void iova_lazy_reserve(struct iova_domain *iovad, unsigned long pfn_lo,
 	struct iova_lazy *lazy = iovad->lazy;
 	unsigned long flags, first, last;
 
-	if (pfn_hi < iovad->start_pfn ||
+	if (pfn_lo > pfn_hi || pfn_hi < iovad->start_pfn ||
 	    pfn_lo > iovad->start_pfn + lazy->pages - 1)
 		return;
 	first = max(pfn_lo, iovad->start_pfn) - iovad->start_pfn;
@@ -669,8 +680,10 @@ void free_iova_lazy(struct iova_domain *iovad, unsigned long pfn,
 	bitmap_set(lazy->dirty, start, size);
 	/* Past the sweep point a page freed after the flush is (0, 1). */
 	below = lazy->swept > start ? min(size, lazy->swept - start) : 0;
-	if (below < size)
+	if (below < size) {
 		bitmap_clear(lazy->map, start + below, size - below);
+		lazy->late += size - below;
+	}
 	lazy->pending += size;
 	spin_unlock_irqrestore(&lazy->lock, flags);
 }
@@ -685,40 +698,40 @@ EXPORT_SYMBOL_GPL(free_iova_lazy);
  *
  * When no range is free from the cursor up to @limit_pfn, the IOTLB is
  * flushed once and every range freed before becomes free, then the search
- * starts again from the bottom; with nothing freed since the last flush,
- * it only starts again from the bottom.
+ * starts again from the bottom.  An allocation with a lower limit than the
+ * aperture first looks below the cursor; one with nothing freed since the
+ * last flush only starts again from the bottom.
  *
- * Return: the first pfn of the range, 0 if there is no room.
+ * Return: the first pfn of the range, 0 if there is no room or the flush
+ * failed.
  */
 unsigned long alloc_iova_lazy(struct iova_domain *iovad, unsigned long size,
 			      unsigned long limit_pfn)
 {
 	struct iova_lazy *lazy = iovad->lazy;
-	unsigned long flags, end, found, align_mask;
+	unsigned long flags, end, found, align_mask, base = iovad->start_pfn;
 
-	if (!size || size > UINT_MAX || limit_pfn < iovad->start_pfn)
+	if (!size || limit_pfn < base)
 		return 0;
-	end = min(limit_pfn - iovad->start_pfn + 1, lazy->pages);
+	end = min(limit_pfn - base, lazy->pages - 1) + 1;
 	if (size > end)
 		return 0;
 	align_mask = roundup_pow_of_two(size) - 1;
 
 	spin_lock_irqsave(&lazy->lock, flags);
-	found = iova_lazy_search(lazy, iovad->start_pfn, lazy->cursor, end,
-				 size, align_mask);
+	found = iova_lazy_search(lazy, base, lazy->cursor, end, size, align_mask);
+	if (found == end && lazy->cursor && (end < lazy->pages || !lazy->pending))
+		found = iova_lazy_search(lazy, base, 0, end, size, align_mask);
 	if (found == end && lazy->pending) {
-		/* A lower limit may have left part of the last sweep. */
-		while (lazy->swept < lazy->pages)
-			iova_lazy_sweep_chunk(lazy);
-		lazy->flush(iovad);
-		lazy->pending = 0;
+		if (lazy->flush(iovad)) {
+			spin_unlock_irqrestore(&lazy->lock, flags);
+			return 0;
+		}
+		/* Pages marked (0, 1) wait for the next flush (see above). */
+		lazy->pending = lazy->late;
 		lazy->swept = 0;
 		lazy->cursor = 0;
-		found = iova_lazy_search(lazy, iovad->start_pfn, 0, end, size,
-					 align_mask);
-	} else if (found == end && lazy->cursor) {
-		found = iova_lazy_search(lazy, iovad->start_pfn, 0, end, size,
-					 align_mask);
+		found = iova_lazy_search(lazy, base, 0, end, size, align_mask);
 	}
 	if (found == end) {
 		spin_unlock_irqrestore(&lazy->lock, flags);
@@ -727,19 +740,19 @@ unsigned long alloc_iova_lazy(struct iova_domain *iovad, unsigned long size,
 	bitmap_set(lazy->map, found, size);
 	lazy->cursor = found + size;
 	spin_unlock_irqrestore(&lazy->lock, flags);
-	return iovad->start_pfn + found;
+	return base + found;
 }
 EXPORT_SYMBOL_GPL(alloc_iova_lazy);
 
 /**
- * iova_lazy_pending - number of pages freed lazily since the last flush
+ * iova_lazy_pending - number of pages freed lazily and waiting for a flush
  * @iovad: a domain set up with iova_domain_init_lazy()
  */
 unsigned long iova_lazy_pending(struct iova_domain *iovad)
 {
 	return READ_ONCE(iovad->lazy->pending);
 }
-EXPORT_SYMBOL_GPL(iova_lazy_pending);
+EXPORT_SYMBOL_IF_KUNIT(iova_lazy_pending);
 
 /**
  * iova_lazy_bookkeeping_bytes - memory the lazy bitmaps of @iovad take
@@ -750,7 +763,7 @@ size_t iova_lazy_bookkeeping_bytes(struct iova_domain *iovad)
 	return sizeof(*iovad->lazy) +
 	       2 * BITS_TO_LONGS(iovad->lazy->pages) * sizeof(long);
 }
-EXPORT_SYMBOL_GPL(iova_lazy_bookkeeping_bytes);
+EXPORT_SYMBOL_IF_KUNIT(iova_lazy_bookkeeping_bytes);
 
 /* The domain is going away: drop the bookkeeping without flushing. */
 static void iova_domain_free_lazy(struct iova_domain *iovad)

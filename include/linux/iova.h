@@ -98,7 +98,7 @@ void init_iova_domain(struct iova_domain *iovad, unsigned long granule,
 	unsigned long start_pfn);
 int iova_domain_init_rcaches(struct iova_domain *iovad);
 int iova_domain_init_lazy(struct iova_domain *iovad, unsigned long end_pfn,
-			  void (*flush)(struct iova_domain *iovad));
+			  int (*flush)(struct iova_domain *iovad));
 void free_iova_lazy(struct iova_domain *iovad, unsigned long pfn,
 		    unsigned long size);
 unsigned long alloc_iova_lazy(struct iova_domain *iovad, unsigned long size,

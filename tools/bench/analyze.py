@@ -258,6 +258,25 @@ def goal(data, ref, subject):
     return out
 
 
+def memory(logs, configs):
+    """DMA bookkeeping memory of each measuring boot: what the workloads
+    added to the unreclaimable slab, and the struct iova objects."""
+    lines = []
+    for c in configs:
+        kv = parse(os.path.join(logs, c + "-measure.log")).get("memory")
+        if not kv:
+            continue
+        try:
+            grew = int(kv["sunreclaim_kb_after"]) - int(kv["sunreclaim_kb_before"])
+            lines.append("memory: %-13s unreclaimable slab %+d KiB over the workloads, "
+                         "iommu_iova objects %s -> %s" %
+                         (c, grew, int(kv.get("iova_objects_before", 0)),
+                          int(kv.get("iova_objects_after", 0))))
+        except (KeyError, ValueError):
+            continue
+    return lines
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--logs", required=True)
@@ -270,7 +289,7 @@ def main():
     data = collect(a.logs, configs)
     add_ratios(data, a.reference)
     os.makedirs(a.out, exist_ok=True)
-    lines = summary(data) + goal(data, a.reference, a.subject)
+    lines = summary(data) + goal(data, a.reference, a.subject) + memory(a.logs, configs)
     write_tables(data, a.out, a.reference)
     plot(data, a.out, a.reference)
     with open(os.path.join(a.out, "results.json"), "w") as f:

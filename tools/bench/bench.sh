@@ -17,9 +17,11 @@
 # configuration, one boot under -icount on one vCPU, where guest time
 # counts guest instructions, measures RPCITs and guest CPU time per I/O
 # for a fixed workload, and BENCH_RUNS (3) ordinary boots on two vCPUs
-# measure IOPS and latencies.  Environment: BENCH_RUNS, BENCH_RUNTIME
-# (seconds per workload, 5), BENCH_MEASURE_RUNTIME (guest seconds per
-# workload under -icount, 2), BENCH_CONFIGS.
+# measure IOPS and latencies.  One more boot runs the KUnit scaling case
+# of the lazy allocator (tools/bench/scaling.py).  Environment:
+# BENCH_RUNS, BENCH_RUNTIME (seconds per workload, 5),
+# BENCH_MEASURE_RUNTIME (guest seconds per workload under -icount, 2),
+# BENCH_CONFIGS.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -129,6 +131,17 @@ for config in $configs; do
 		boot "$config" "run$i" 0 "" "$runtime"
 	done
 done
+# The lazy allocator at scale: the KUnit scaling case alone on the series'
+# bench kernel; its IOVAs have no memory behind them.
+if [ -f build/obj/$kind-series/arch/s390/boot/bzImage ]; then
+	progress "scaling: the lazy allocator at 2^18 to 2^24 pages"
+	tools/vm.sh --kernel build/obj/$kind-series/arch/s390/boot/bzImage \
+		--initrd "$out/initramfs.cpio" --log "$out/logs/scaling.log" \
+		--timeout 900 --mode idle --conf VFIO_DEVICES= \
+		--append "kunit.filter_glob=iova_lazy_flush.bookkeeping_stays_two_bits_per_page" \
+		2>/dev/null || true
+	tools/bench/scaling.py "$out/logs/scaling.log" "$out" || true
+fi
 progress "analysis"
 tools/bench/analyze.py --logs "$out/logs" --configs "$configs" --reference base-lazy \
 	--out "$out"

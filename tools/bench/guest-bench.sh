@@ -82,6 +82,14 @@ dmamap_run() {
 
 echo "bench: config $BENCH_CONFIG on $(uname -r), disk $BENCH_DISK, $(cat /sys/bus/pci/devices/0003:00:00.0/iommu_group/type 2>/dev/null)"
 marker "BEGIN bench"
+# DMA bookkeeping: unreclaimable slab and struct iova objects before the
+# workloads and after them (the measuring boot goes twice through the
+# DMA space).
+dma_memory() {
+	echo "sunreclaim_kb_$1=$(awk '/^SUnreclaim:/ { print $2 }' /proc/meminfo)" \
+		"iova_objects_$1=$(awk '$1 == "iommu_iova" { print $2 }' /proc/slabinfo 2>/dev/null || echo 0)"
+}
+memory_before=$(dma_memory before)
 fn=0003:00:00.0
 # Warm up: the first I/Os page in fio and its libraries.  The measuring
 # boot reads 512 MiB (4 mappings per read: twice through the 1 GiB DMA
@@ -117,4 +125,5 @@ echo 1 > $sys/enable
 echo dma_map_benchmark > $sys/driver_override
 echo $fn > /sys/bus/pci/drivers_probe
 measure dmamap dmamap_run
+bench_result "memory $memory_before $(dma_memory after)"
 marker "END bench"

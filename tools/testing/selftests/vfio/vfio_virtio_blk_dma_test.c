@@ -88,16 +88,26 @@ static void start_blk(struct __test_metadata *_metadata, struct blk_env *e,
 {
 	const char *bdf = vfio_test_bdf(env);
 	struct vfio_iova_range *ranges;
-	uint32_t nr;
+	uint64_t start;
+	uint32_t nr, i;
 
 	ASSERT_NE(NULL, bdf);
 	ASSERT_EQ(0, vfio_test_dev_open(&e->dev, bdf));
 	ASSERT_EQ(0, vfio_test_iova_ranges(e->dev.container, &ranges, &nr));
 	e->page = getpagesize();
-	/* Not IOVA 0: QEMU's virtio takes a ring at 0 for no ring at all. */
-	e->ring_iova = ranges[0].start ? ranges[0].start : 1UL << 20;
-	e->data_iova = e->ring_iova + 16 * e->page;
+	/*
+	 * The first range that holds the 64 pages the tests use, from 1 MiB
+	 * on: QEMU's virtio takes a ring at IOVA 0 for no ring at all.
+	 */
+	e->ring_iova = 0;
+	for (i = 0; i < nr && !e->ring_iova; i++) {
+		start = ranges[i].start < (1UL << 20) ? 1UL << 20 : ranges[i].start;
+		if (start <= ranges[i].end && ranges[i].end - start >= 64 * e->page - 1)
+			e->ring_iova = start;
+	}
 	free(ranges);
+	ASSERT_NE(0, e->ring_iova);
+	e->data_iova = e->ring_iova + 16 * e->page;
 
 	e->ring = dma_buffer(VIRTIO_BLK_RING_BYTES);
 	e->data = dma_buffer(e->page);
@@ -221,7 +231,7 @@ static void expect_refused_read(struct __test_metadata *_metadata, struct blk_en
 			    status == 0xff)
 			TH_LOG("%s: read returned %d, device status 0x%x", what, ret, status);
 	}
-	TH_LOG("report: read into %s %s (device status 0x%02x), memory untouched", what,
+	TH_LOG("report: read into %s %s (device status 0x%02x)", what,
 	       ret == -EIO ? "failed with an error status" :
 	       ret ? "never completed" : "completed without data", status);
 }
