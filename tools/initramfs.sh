@@ -26,7 +26,8 @@ rm -rf "$root/.deb"
 install -m 755 "$top/tools/guest/init" "$root/init"
 install -m 755 "$top/tools/guest/timeout" "$root/usr/bin/timeout"
 mkdir -p "$root/bench"
-install -m 755 "$top/tools/guest/dma-check.sh" "$top/tools/guest/iommu-check.sh" "$root/bench/"
+install -m 755 "$top/tools/guest/dma-check.sh" "$top/tools/guest/iommu-check.sh" \
+	"$top/tools/guest/tap.sh" "$root/bench/"
 cp -a "$kselftest" "$root/kselftest"
 for extra in "$@"; do
 	cp -a "$extra"/. "$root"/

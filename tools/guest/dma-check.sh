@@ -5,22 +5,7 @@
 mode=$1
 disk_pci=/sys/bus/pci/devices/0003:00:00.0
 fault_pci=/sys/bus/pci/devices/0005:00:00.0
-n=0
-fails=0
-
-check() {	# name, then a command that must succeed
-	name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n $name"
-	else
-		echo "not ok $n $name"
-		fails=$((fails + 1))
-	fi
-}
-
-group_type() { cat "$1/iommu_group/type" 2>/dev/null; }
+. /bench/tap.sh
 
 # Counters of the disk's function: the machine's RPCIT count, and the
 # IOMMU driver's own where the kernel has them.

@@ -7,21 +7,7 @@
 mode=$1
 idle=$VFIO_SELFTEST_BLK_FAULT_DEVICE
 idle_pci=/sys/bus/pci/devices/$idle
-n=0
-fails=0
-
-check() {	# name, then a command that must succeed
-	name=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n $name"
-	else
-		echo "not ok $n $name"
-		fails=$((fails + 1))
-	fi
-}
-group_type() { cat "$1/iommu_group/type" 2>/dev/null; }
+. /bench/tap.sh
 # write_type TYPE: the shell's message when the kernel refused the write
 write_type() { (echo "$1" > "$idle_pci/iommu_group/type") 2>&1; }
 unbind() { [ -e "$idle_pci/driver" ] && echo "$idle" > "$idle_pci/driver/unbind"; }
