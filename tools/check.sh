@@ -8,15 +8,19 @@
 #  3. every touched file compiled with Debian's s390x and amd64 configs and
 #     arm64's defconfig (no new warnings), coccicheck on the touched lines;
 #  4. the patched kernel booted under QEMU: KUnit at boot and the vfio
-#     selftests, every one must pass, no kernel report in the log; again
-#     with 4 vCPUs;
+#     selftests (fault injection and a fuzzer among them), every one must
+#     pass, no kernel report in the log (KFENCE, DEBUG_PAGEALLOC, lockdep),
+#     kmemleak finds nothing after them;
 #  5. the base kernel booted with the same tests: every feature test must
 #     fail there, every guard must pass;
 #  6. both kernels with their root file system on virtio-blk, in the lazy,
-#     strict and flush-queue DMA modes;
-#  7. built meanwhile: a modular kernel whose guest loads KVM, vfio, virtio
-#     and the KUnit suites with modprobe, and an x86_64 kernel booted on q35
-#     with an Intel IOMMU, in the default and strict DMA modes.
+#     strict and flush-queue DMA modes; the patched one on 4 vCPUs with fio
+#     verifying everything it wrote, through ten exhaustions in lazy mode,
+#     where dma_map_benchmark shows one global flush per exhaustion;
+#  7. built meanwhile: a modular KASAN kernel whose guest, on 4 vCPUs, loads
+#     KVM, vfio, virtio and the KUnit suites with modprobe and runs the
+#     selftests, and an x86_64 kernel booted on q35 with an Intel IOMMU, in
+#     the default and strict DMA modes.
 set -uo pipefail
 shopt -s lastpipe	# tally counts in this shell, not a subshell
 
@@ -76,6 +80,8 @@ stage "vfio selftests and initramfs"
 rc=$?
 result $rc "vfio selftests build for s390x (make -C tools/testing/selftests TARGETS=vfio)" | tally
 [ $rc = 0 ] || { tail -20 "$out/logs/initramfs.log"; finish; }
+tools/dma-tools.sh build/linux "$out/obj" > "$out/logs/dma-tools.log" 2>&1
+result $? "DMA-mode guest tools: Debian's fio for s390x, dma_map_benchmark" | tally
 
 # boot KERNEL FLAVOUR [NAME INITRAMFS [VERDICT-ARGS...]]: boot with the
 # selftests and judge the console; checks of a NAMEd boot say its name.
@@ -111,21 +117,24 @@ bg_pid=$!
 stage "patched kernel under QEMU"
 boot "$series_kernel" series
 
-stage "patched kernel with 4 vCPUs"
-VM_SMP=4 boot "$series_kernel" series smp4
-
 stage "base kernel under QEMU (feature tests must fail, guards pass)"
 boot "$base_kernel" base
 
 # DMA through the IOMMU in each mode, with the root file system on the
 # virtio-blk disk: lazy flush (default), strict, flush queue.  KUnit ran
 # in the boots above.
-dma_boot() {	# kernel flavour mode kernel-args
-	local log=$out/logs/console-$2-dma-$3.log
+# The patched kernel also runs fio with crc32c verify on 4 vCPUs; in lazy
+# mode with 128 MiB of memory, so a 128 MiB aperture, to run out of IOVA
+# space often (tools/guest/dma-check.sh).
+dma_boot() {	# kernel flavour mode kernel-args [fio loops]
+	local log=$out/logs/console-$2-dma-$3.log fio=()
 	[ -f "$1" ] || return 0
-	tools/vm.sh --kernel "$1" --initrd build/guest/initramfs.cpio --log "$log" \
-		--timeout 600 --root-disk --mode dmacheck --conf DMA_MODE="$3" \
-		--conf VFIO_DEVICES= --append "kunit.filter_glob=none $4" 2>&1 | sed 's/^/    /'
+	[ -z "${5:-}" ] || fio=(--root-extra build/guest/fio --root-extra build/guest/dma-tools
+		--conf FIO_LOOPS="$5")
+	VM_SMP=${5:+4} tools/vm.sh --kernel "$1" --initrd build/guest/initramfs.cpio \
+		--log "$log" --timeout 900 --root-disk --mode dmacheck --conf DMA_MODE="$3" \
+		--conf VFIO_DEVICES= "${fio[@]+"${fio[@]}"}" \
+		--append "kunit.filter_glob=none $4" 2>&1 | sed 's/^/    /'
 	tools/verdict.py "$log" --kernel "$2" --expect tools/expectations.txt \
 		--require tap --only "dma_$3:" | grep -v 'passed, .* failed$' | tally
 }
@@ -133,9 +142,15 @@ for flavour in series base; do
 	stage "$flavour kernel: DMA modes, root file system on virtio-blk"
 	kernel=$series_kernel
 	[ $flavour = series ] || kernel=$base_kernel
-	dma_boot "$kernel" $flavour lazy ""
-	dma_boot "$kernel" $flavour strict "s390_iommu=strict"
-	dma_boot "$kernel" $flavour fq "iommu.strict=0"
+	if [ $flavour = series ]; then
+		dma_boot "$kernel" $flavour lazy "mem=128M" 48
+		dma_boot "$kernel" $flavour strict "s390_iommu=strict" 4
+		dma_boot "$kernel" $flavour fq "iommu.strict=0" 4
+	else
+		dma_boot "$kernel" $flavour lazy ""
+		dma_boot "$kernel" $flavour strict "s390_iommu=strict"
+		dma_boot "$kernel" $flavour fq "iommu.strict=0"
+	fi
 done
 
 stage "modular kernel: KVM, vfio, virtio and KUnit suites as modules"
@@ -148,7 +163,7 @@ if [ "$(cat "$bg-modular.rc" 2>/dev/null)" = 0 ]; then
 	qemu10=$(tools/fetch-qemu.sh 2> "$out/logs/fetch-qemu.log")
 	result $? "QEMU 10.0 from bookworm-backports for the modular guest ($qemu10)" | tally
 	VM_ARGS=(--append "log_buf_len=4M" --conf "MODULES=\"$(tr '\n' ' ' < tools/config/modules.list)\"")
-	QEMU=$qemu10 boot build/obj/modules/arch/s390/boot/bzImage series modules \
+	QEMU=$qemu10 VM_SMP=4 boot build/obj/modules/arch/s390/boot/bzImage series modules \
 		build/guest/initramfs-modules.cpio --kunit-modules
 	sed -n '/^BENCH-BEGIN lsmod/,/^BENCH-END lsmod/p' "$out/logs/console-modules.log" |
 		sed '1d;$d;s/^/    lsmod: /'

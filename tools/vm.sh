@@ -6,14 +6,16 @@
 #   tools/vm.sh --kernel bzImage --initrd base.cpio --log console.log \
 #       [--mode selftests|run|bench|shell] [--run PROG [--args "..."]] \
 #       [--append "kernel args"] [--timeout SECONDS] [--conf KEY=VALUE]...
-#       [--icount] [--disk FILE | --null-disk] [--root-disk] [--arch x86_64]
+#       [--icount] [--disk FILE | --null-disk] [--root-disk [--root-extra DIR]]
+#       [--arch x86_64]
 #
 # --null-disk: disk 0003 is QEMU's null block driver (1 GiB of zeroes, no
 # host I/O), so the bench measures the guest's DMA path, not the host.
 #
 # --root-disk: the guest's root file system is an ext2 image of the
-# initramfs (and the per-boot settings) on its virtio-blk disk 0003, 64 MiB
-# of file system and 32 MiB free behind it; there is no initramfs.
+# initramfs (and the per-boot settings, and the trees of --root-extra) on its
+# virtio-blk disk 0003, at least 64 MiB of file system, then a 16 MiB gap and
+# a 32 MiB scratch area at SCRATCH_MB (in /etc/bench.conf); no initramfs.
 #
 # Devices, each its own zPCI function (and so its own IOMMU group):
 #   0001:00:00.0 virtio-net-pci            vfio-pci, general vfio tests
@@ -38,6 +40,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 guest=$top/build/guest
 arch=s390x kernel= initrd= log= mode=selftests run= args= append= timeout=600 icount= disk= rootdisk= nulldisk=
+rootextra=()
 conf=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -53,6 +56,7 @@ while [ $# -gt 0 ]; do
 	--icount) icount=1 ;;
 	--disk) disk=$2; shift ;;
 	--root-disk) rootdisk=1 ;;
+	--root-extra) rootextra+=("$2"); shift ;;
 	--null-disk) nulldisk=1 ;;
 	--arch) arch=$2; shift ;;
 	*) echo "vm: unknown option $1" >&2; exit 2 ;;
@@ -113,11 +117,17 @@ if [ -n "$rootdisk" ]; then
 	mkdir -p "$rootdir"
 	(cd "$rootdir" && cpio -idm --quiet) < "$initrd"
 	cp -a "$overlay/etc" "$overlay/run" "$rootdir"/
+	for extra in "${rootextra[@]+"${rootextra[@]}"}"; do
+		cp -a "$extra"/. "$rootdir"/
+	done
+	fs_mb=$(( $(du -sm "$rootdir" | cut -f1) * 5 / 4 + 16 ))
+	[ $fs_mb -ge 64 ] || fs_mb=64
+	echo "SCRATCH_MB=$((fs_mb + 16))" >> "$rootdir/etc/bench.conf"
 	disk=$guest/root-disk.img
 	rm -f "$disk"
-	truncate -s 64M "$disk"
+	truncate -s ${fs_mb}M "$disk"
 	PATH=$PATH:/sbin:/usr/sbin mke2fs -q -t ext2 -L root -d "$rootdir" "$disk"
-	truncate -s 96M "$disk"
+	truncate -s $((fs_mb + 48))M "$disk"
 	boot=()
 	append="root=/dev/vdb rootfstype=ext2 rw init=/init $append"
 fi

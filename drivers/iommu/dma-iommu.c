@@ -69,6 +69,8 @@ struct iommu_dma_cookie {
 	struct iommu_domain		*fq_domain;
 	/* Domain to flush when out of IOVA space; NULL if not lazy flush */
 	struct iommu_domain		*lazy_domain;
+	/* The driver's unmap returns 0 for an IOVA that is not mapped */
+	bool				unmap_stops_at_hole;
 	struct mutex			mutex;
 };
 
@@ -616,6 +618,8 @@ static int iommu_dma_init_domain(struct iommu_domain *domain, dma_addr_t base,
 	}
 
 	init_iova_domain(iovad, 1UL << order, base_pfn);
+	cookie->unmap_stops_at_hole =
+		device_iommu_capable(dev, IOMMU_CAP_UNMAP_STOPS_AT_HOLE);
 
 	/* If the FQ or lazy flush fails we can simply fall back to strict mode */
 	if (domain->type == IOMMU_DOMAIN_DMA_LAZY &&
@@ -745,6 +749,9 @@ static void __iommu_dma_unmap(struct device *dev, dma_addr_t dma_addr,
 
 	unmapped = iommu_unmap_fast(domain, dma_addr, size, &iotlb_gather);
 	WARN_ON(unmapped != size);
+	/* Nothing was mapped there, so the IOVA is not the caller's to free. */
+	if (!unmapped && cookie->unmap_stops_at_hole)
+		return;
 
 	/*
 	 * A lazy-flush domain leaves the range to the flush when the IOVA
@@ -1102,6 +1109,18 @@ static void iommu_dma_unmap_page(struct device *dev, dma_addr_t dma_handle,
 {
 	struct iommu_domain *domain = iommu_get_dma_domain(dev);
 	phys_addr_t phys;
+
+	/*
+	 * Only a non-coherent or bouncing device needs the physical address.
+	 * For the others the lookup is there to catch an unmap of an IOVA that
+	 * is not mapped, which __iommu_dma_unmap() can do itself if the driver
+	 * says so, saving a page table walk per unmap.
+	 */
+	if (domain->iova_cookie->unmap_stops_at_hole &&
+	    dev_is_dma_coherent(dev) && !dev_use_swiotlb(dev)) {
+		__iommu_dma_unmap(dev, dma_handle, size);
+		return;
+	}
 
 	phys = iommu_iova_to_phys(domain, dma_handle);
 	if (WARN_ON(!phys))

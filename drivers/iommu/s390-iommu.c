@@ -8,6 +8,7 @@
 
 #include <linux/dma-map-ops.h>
 #include <linux/pci.h>
+#include <linux/rculist.h>
 #include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
@@ -210,6 +211,8 @@ static bool s390_iommu_capable(struct device *dev, enum iommu_cap cap)
 		return true;
 	case IOMMU_CAP_LAZY_FLUSH:
 		return zpci_iommu_can_flush_lazily(to_zpci_dev(dev));
+	case IOMMU_CAP_UNMAP_STOPS_AT_HOLE:
+		return true;
 	default:
 		return false;
 	}
@@ -258,23 +261,28 @@ static void s390_domain_free(struct iommu_domain *domain)
 static void __s390_iommu_detach_device(struct zpci_dev *zdev)
 {
 	struct s390_domain *s390_domain = zdev->s390_domain;
-	struct s390_domain_device *domain_device, *tmp;
+	struct s390_domain_device *domain_device, *found = NULL;
 	unsigned long flags;
 
 	if (!s390_domain)
 		return;
 
 	spin_lock_irqsave(&s390_domain->list_lock, flags);
-	list_for_each_entry_safe(domain_device, tmp, &s390_domain->devices,
-				 list) {
+	list_for_each_entry(domain_device, &s390_domain->devices, list) {
 		if (domain_device->zdev == zdev) {
-			list_del(&domain_device->list);
-			kfree(domain_device);
+			list_del_rcu(&domain_device->list);
+			found = domain_device;
 			break;
 		}
 	}
 	spin_unlock_irqrestore(&s390_domain->list_lock, flags);
+	/* Map, unmap and flush walk the list under RCU: let them finish. */
+	if (found) {
+		synchronize_rcu();
+		kfree(found);
+	}
 
+	WRITE_ONCE(zdev->ioat_registered, false);
 	zpci_unregister_ioat(zdev, 0);
 	zdev->s390_domain = NULL;
 	zdev->dma_table = NULL;
@@ -306,6 +314,7 @@ static int s390_iommu_attach_device(struct iommu_domain *domain,
 		goto out_free;
 	}
 	zdev->dma_table = s390_domain->dma_table;
+	WRITE_ONCE(zdev->ioat_registered, true);
 	/* The domain may be in use by other devices already. */
 	if (zdev->tlb_refresh)
 		zpci_iommu_refresh(zdev, zdev->start_dma,
@@ -328,12 +337,13 @@ static int s390_iommu_attach_device(struct iommu_domain *domain,
 	domain_device->zdev = zdev;
 	zdev->s390_domain = s390_domain;
 	zdev->s390_domain_type = domain->type;
-	list_add(&domain_device->list, &s390_domain->devices);
+	list_add_rcu(&domain_device->list, &s390_domain->devices);
 	spin_unlock_irqrestore(&s390_domain->list_lock, flags);
 
 	return 0;
 
 out_unregister:
+	WRITE_ONCE(zdev->ioat_registered, false);
 	zpci_unregister_ioat(zdev, 0);
 	zdev->dma_table = NULL;
 out_free:
@@ -368,6 +378,7 @@ int zpci_iommu_register_ioat(struct zpci_dev *zdev)
 	if (zpci_register_ioat(zdev, 0, zdev->start_dma, zdev->end_dma,
 			       virt_to_phys(zdev->dma_table)))
 		return -EIO;
+	WRITE_ONCE(zdev->ioat_registered, true);
 	if (!zdev->tlb_refresh)
 		return 0;
 	return zpci_iommu_refresh(zdev, zdev->start_dma,
@@ -489,11 +500,10 @@ static int s390_iommu_refresh(struct s390_domain *s390_domain, dma_addr_t start,
 			      size_t size, enum s390_iommu_refresh_kind kind)
 {
 	struct s390_domain_device *domain_device;
-	unsigned long flags;
 	int rc = 0, ret;
 
-	spin_lock_irqsave(&s390_domain->list_lock, flags);
-	list_for_each_entry(domain_device, &s390_domain->devices, list) {
+	rcu_read_lock();
+	list_for_each_entry_rcu(domain_device, &s390_domain->devices, list) {
 		struct zpci_dev *zdev = domain_device->zdev;
 
 		if (kind == S390_REFRESH_MAP) {
@@ -502,11 +512,17 @@ static int s390_iommu_refresh(struct s390_domain *s390_domain, dma_addr_t start,
 			if (!zdev->tlb_refresh)
 				continue;
 		}
+		/*
+		 * A function being reset has no table registered; registering
+		 * it again refreshes everything (zpci_iommu_register_ioat()).
+		 */
+		if (!READ_ONCE(zdev->ioat_registered))
+			continue;
 		ret = zpci_iommu_refresh(zdev, start, size, kind);
 		if (ret && !rc)
 			rc = ret;
 	}
-	spin_unlock_irqrestore(&s390_domain->list_lock, flags);
+	rcu_read_unlock();
 
 	return rc;
 }
@@ -598,31 +614,65 @@ static phys_addr_t s390_iommu_iova_to_phys(struct iommu_domain *domain,
 	return phys;
 }
 
+/*
+ * Invalidate the translations of @size bytes at @dma_addr in one walk,
+ * stopping at the first page that is not mapped.  Returns the number of
+ * bytes invalidated.
+ */
+static size_t s390_iommu_invalidate_trans(struct s390_domain *s390_domain,
+					  dma_addr_t dma_addr, size_t size)
+{
+	struct iommu_domain_geometry *geometry = &s390_domain->domain.geometry;
+	unsigned long *rto = s390_domain->dma_table, *sto, *pto = NULL;
+	unsigned long irq_flags, nr_pages, i;
+	unsigned int sx = 0, px;
+
+	if (dma_addr < geometry->aperture_start ||
+	    dma_addr > geometry->aperture_end)
+		return 0;
+	nr_pages = min_t(u64, PAGE_ALIGN(size) >> PAGE_SHIFT,
+			 ((geometry->aperture_end - dma_addr) >> PAGE_SHIFT) + 1);
+
+	spin_lock_irqsave(&s390_domain->dma_table_lock, irq_flags);
+	for (i = 0; i < nr_pages; i++, dma_addr += PAGE_SIZE) {
+		px = calc_px(dma_addr);
+		/* Walk from the top only when entering another page table. */
+		if (!pto || !px) {
+			pto = NULL;
+			if (!reg_entry_isvalid(rto[calc_rtx(dma_addr)]))
+				break;
+			sto = get_rt_sto(rto[calc_rtx(dma_addr)]);
+			sx = calc_sx(dma_addr);
+			if (!reg_entry_isvalid(sto[sx]))
+				break;
+			pto = get_st_pto(sto[sx]);
+		}
+		if (!pt_entry_isvalid(pto[px]))
+			break;
+		invalidate_pt_entry(&pto[px]);
+		entry_clr_protected(&pto[px]);
+	}
+	spin_unlock_irqrestore(&s390_domain->dma_table_lock, irq_flags);
+
+	return i << PAGE_SHIFT;
+}
+
 static size_t s390_iommu_unmap(struct iommu_domain *domain,
 			       unsigned long iova, size_t size,
 			       struct iommu_iotlb_gather *gather)
 {
 	struct s390_domain *s390_domain = to_s390_domain(domain);
 	struct s390_domain_device *domain_device;
-	int flags = ZPCI_PTE_INVALID;
-	unsigned long irq_flags;
-	phys_addr_t paddr;
-	int rc;
 
-	paddr = s390_iommu_iova_to_phys(domain, iova);
-	if (!paddr)
+	size = s390_iommu_invalidate_trans(s390_domain, iova, size);
+	if (!size)
 		return 0;
 
-	rc = s390_iommu_update_trans(s390_domain, paddr, iova,
-				     size, flags);
-	if (rc)
-		return 0;
-
-	spin_lock_irqsave(&s390_domain->list_lock, irq_flags);
-	list_for_each_entry(domain_device, &s390_domain->devices, list)
+	rcu_read_lock();
+	list_for_each_entry_rcu(domain_device, &s390_domain->devices, list)
 		atomic64_add(PAGE_ALIGN(size) >> PAGE_SHIFT,
 			     &domain_device->zdev->iommu_ctrs.unmapped_pages);
-	spin_unlock_irqrestore(&s390_domain->list_lock, irq_flags);
+	rcu_read_unlock();
 
 	iommu_iotlb_gather_add_range(gather, iova, size);
 	return size;

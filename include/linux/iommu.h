@@ -122,6 +122,11 @@ enum iommu_cap {
 	 * translation unmapped so far.
 	 */
 	IOMMU_CAP_LAZY_FLUSH,
+	/*
+	 * unmap() stops at the first IOVA that is not mapped and returns the
+	 * size unmapped before it, so 0 for an IOVA that is not mapped.
+	 */
+	IOMMU_CAP_UNMAP_STOPS_AT_HOLE,
 };
 
 /* These are the possible reserved region types */

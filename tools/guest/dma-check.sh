@@ -3,18 +3,22 @@
 # on the virtio-blk disk 0003:00:00.0.  Prints TAP.
 #   dma-check.sh MODE      MODE: lazy, strict or fq
 mode=$1
+SCRATCH_MB=80
+FIO_LOOPS=
+. /etc/bench.conf
+scratch_blk=$((SCRATCH_MB * 256))	# in 4 KiB blocks
 disk_pci=/sys/bus/pci/devices/0003:00:00.0
 fault_pci=/sys/bus/pci/devices/0005:00:00.0
 . /bench/tap.sh
 
-# Counters of the disk's function: the machine's RPCIT count, and the
-# IOMMU driver's own where the kernel has them.
+# Counters of a function (the disk's by default): the machine's RPCIT
+# count, and the IOMMU driver's own where the kernel has them.
 counters() {
 	awk -F':[ \t]+' '/Samples/ { s = $2 } /Refresh operations/ { r = $2 }
 		/Global IOTLB flushes/ { g = $2 } /Map IOTLB flushes/ { m = $2 }
-		/Unmap IOTLB flushes/ { u = $2 }
-		END { print s + 0, r + 0, g + 0, m + 0, u + 0 }' \
-		/sys/kernel/debug/pci/0003:00:00.0/statistics
+		/Unmap IOTLB flushes/ { u = $2 } /Mapped pages/ { p = $2 }
+		END { print s + 0, r + 0, g + 0, m + 0, u + 0, p + 0 }' \
+		/sys/kernel/debug/pci/${1:-0003:00:00.0}/statistics
 }
 
 # Wait for a measurement block update that began after this call.
@@ -53,8 +57,8 @@ check "written_data_reads_back_identically" cmp -s /tmp/pattern /data.bin
 rm -f /data.bin
 dd if=/dev/urandom of=/tmp/pattern bs=4096 count=256 2>/dev/null
 # Past the end of the file system (see tools/vm.sh --root-disk).
-dd if=/tmp/pattern of="$BENCH_DISK" bs=4096 seek=20480 count=256 oflag=direct 2>/dev/null
-dd if="$BENCH_DISK" of=/tmp/back bs=4096 skip=20480 count=256 iflag=direct 2>/dev/null
+dd if=/tmp/pattern of="$BENCH_DISK" bs=4096 seek=$scratch_blk count=256 oflag=direct 2>/dev/null
+dd if="$BENCH_DISK" of=/tmp/back bs=4096 skip=$scratch_blk count=256 iflag=direct 2>/dev/null
 check "direct_io_reads_back_identically" cmp -s /tmp/pattern /tmp/back
 
 echo "# data checked at $(cut -d' ' -f1 /proc/uptime) s"
@@ -85,34 +89,66 @@ fq)
 esac
 
 echo "# flushes counted at $(cut -d' ' -f1 /proc/uptime) s"
-# The type of an idle device's group follows writes to its type file.
-if [ "$mode" = lazy ]; then
-	unbind=/sys/bus/pci/drivers/virtio-pci/unbind
-	echo "0005:00:00.0" > $unbind
-	for t in DMA DMA-FQ DMA-LAZY; do
-		echo $t > $fault_pci/iommu_group/type 2>/dev/null
-		echo "0005:00:00.0" > /sys/bus/pci/drivers_probe
-		blk=$(ls $fault_pci/virtio*/block 2>/dev/null)
-		sector=$(dd if=/dev/$blk bs=512 skip=7 count=1 iflag=direct 2>/dev/null | head -c 15)
-		check "sysfs_switches_to_$t" test "$(group_type $fault_pci)" = "$t" -a \
-			"$sector" = "SECTOR 00000007"
-		echo "0005:00:00.0" > $unbind
-	done
-	for bad in DMA-LAZYX bogus; do
-		echo "$bad" > $fault_pci/iommu_group/type 2>/dev/null
-		refused=$?
-		check "sysfs_refuses_type_$bad" test $refused -ne 0 -a \
-			"$(group_type $fault_pci)" = DMA-LAZY
-	done
-	echo > $fault_pci/iommu_group/type 2>/dev/null
-	refused=$?
-	check "sysfs_refuses_an_empty_type" test $refused -ne 0 -a \
-		"$(group_type $fault_pci)" = DMA-LAZY
-	echo "0005:00:00.0" > /sys/bus/pci/drivers_probe
-	echo DMA > $fault_pci/iommu_group/type 2>/dev/null
-	refused=$?
-	check "sysfs_refuses_a_change_while_a_driver_is_bound" test $refused -ne 0 -a \
-		"$(group_type $fault_pci)" = DMA-LAZY
+
+# Data integrity under contention (FIO_LOOPS set): four fio jobs write
+# 4 to 256 KiB blocks to 4 MiB each of the scratch area and verify them
+# (crc32c), FIO_LOOPS times, from every vCPU.
+fio_verify() {	# loops, block size options
+	loops=$1
+	shift
+	fio --name=verify --filename="$BENCH_DISK" --offset=$((SCRATCH_MB + 4))M \
+		--size=4M --offset_increment=4M --numjobs=4 --ioengine=libaio \
+		--iodepth=4 --direct=1 --rw=randwrite "$@" \
+		--verify=crc32c --verify_fatal=1 --loops="$loops" \
+		--group_reporting > /tmp/fio.out 2>&1
+	rc=$?
+	bad=$(grep -ci 'verify.*\(bad\|fail\|mismatch\)' /tmp/fio.out)
+	[ $rc = 0 ] || sed 's/^/# fio: /' /tmp/fio.out | tail -20
+	echo "# report: mode $mode: fio crc32c verify, 4 jobs on $(nproc) vCPUs, $*: $((loops * 16)) MiB written and verified, fio rc $rc, $bad verify errors"
+	test $rc -eq 0 -a $bad -eq 0
+}
+if [ -n "$FIO_LOOPS" ]; then
+	# fio maps big shared libraries; a 128 MiB guest needs overcommit.
+	echo 1 > /proc/sys/vm/overcommit_memory
+	set -- $(counters)
+	g0=$3
+	check "fio_verifies_every_block_on_$(nproc)_vcpus" \
+		fio_verify "$FIO_LOOPS" --bsrange=4k-256k
+	set -- $(counters)
+	echo "# report: mode $mode: $(($3 - g0)) global IOTLB flushes of the disk's function during fio"
+	[ "$mode" != lazy ] ||
+		check "fio_verified_through_ten_exhaustions" test $(($3 - g0)) -ge 10
 fi
+# Lazy mode: one global flush per exhaustion of the IOVA space, exactly.
+# dma_map_benchmark maps and unmaps 64 pages at a time on 0004:00:00.0
+# from a thread per vCPU; all IOVA ranges have that size and alignment, so
+# the pages mapped are the IOVA pages used.  The flushes must number the
+# apertures' worth of them, give or take one and the pages in flight.
+if [ -n "$FIO_LOOPS" ] && [ "$mode" = lazy ]; then
+	# The aperture is as large as memory (s390_iommu_aperture=1).
+	mem_kib=$(dmesg | sed -n 's/.*Memory: [0-9]*K\/\([0-9]*\)K available.*/\1/p' | head -1)
+	pages=$(( ${mem_kib:-0} / 4 ))
+	[ "$pages" -gt 2048 ] || pages=4096000000	# unknown: fail below
+	fn=0004:00:00.0
+	sys=/sys/bus/pci/devices/$fn
+	[ -e $sys/driver ] && echo $fn > $sys/driver/unbind
+	echo 1 > $sys/enable
+	echo dma_map_benchmark > $sys/driver_override
+	echo $fn > /sys/bus/pci/drivers_probe
+	set -- $(counters $fn)
+	g0=$3 p0=$6
+	/bench/dma_map_benchmark -t "$(nproc)" -s 5 -g 64 -d 0 -b 64 > /tmp/dmamap.out 2>&1
+	rc=$?
+	set -- $(counters $fn)
+	global=$(($3 - g0)) mapped=$(($6 - p0))
+	echo "# report: mode lazy: dma_map_benchmark, $(nproc) threads: rc $rc, aperture $pages pages, $mapped pages mapped ($((mapped / pages)) apertures' worth), $global global IOTLB flushes"
+	check "dma_map_benchmark_runs_out_of_iova_space_ten_times" \
+		test $rc -eq 0 -a "$global" -ge 10
+	check "one_global_flush_per_exhaustion" \
+		test "$global" -ge $((mapped / pages - 1)) -a \
+		"$global" -le $((mapped / (pages - 64 * $(nproc) - 64) + 1))
+fi
+
+kmemleak_check
 echo "1..$n"
 exit $fails

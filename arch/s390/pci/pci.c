@@ -754,6 +754,15 @@ int zpci_disable_device(struct zpci_dev *zdev)
 	u32 fh = zdev->fh;
 	int cc, rc = 0;
 
+	/*
+	 * The IOMMU driver refreshes the IOTLB under RCU: let those that saw
+	 * the translation table registered finish before the function goes.
+	 */
+	if (READ_ONCE(zdev->ioat_registered)) {
+		WRITE_ONCE(zdev->ioat_registered, false);
+		synchronize_rcu();
+	}
+
 	cc = clp_disable_fh(zdev, &fh);
 	if (!cc) {
 		zpci_update_fh(zdev, fh);

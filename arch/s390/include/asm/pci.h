@@ -164,6 +164,7 @@ struct zpci_dev {
 	/* DMA stuff */
 	unsigned long	*dma_table;	/* of the attached IOMMU domain */
 	int		tlb_refresh;
+	bool		ioat_registered; /* IOTLB refreshes may be issued */
 
 	struct iommu_device iommu_dev;  /* IOMMU core handle */
 

@@ -276,6 +276,50 @@ TEST_F_TIMEOUT(mmio, refused_calls_never_reach_the_device, 120)
 	munmap(ro, self->bar.size);
 }
 
+/*
+ * The first access through a fresh mapping faults the BAR in; make every
+ * allocation of that path fail in turn (fail-nth).  A failure must be a
+ * clean ENOMEM or EFAULT that reaches no device, and the next access must
+ * fault the page in and work.
+ */
+TEST_F_TIMEOUT(mmio, fault_in_fails_cleanly_at_every_allocation, 120)
+{
+	unsigned int nth, failed = 0;
+	int ret, err, injected;
+	uint32_t raw;
+	char *map;
+
+	if (access("/proc/thread-self/fail-nth", F_OK))
+		SKIP(return, "no fault injection (CONFIG_FAULT_INJECTION)");
+	ASSERT_EQ(0, vfio_test_fault_injection_setup());
+	for (nth = 1; nth < 1000; nth++) {
+		map = mmap(NULL, self->bar.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			   self->dev.fd, self->bar.offset);
+		ASSERT_NE(MAP_FAILED, map);
+		ASSERT_EQ(0, vfio_test_fail_nth(nth));
+		ret = mmio_read(map + self->common.offset, &raw, 4);
+		err = errno;
+		injected = vfio_test_fail_nth_injected();
+		ASSERT_LE(0, injected);
+		if (ret) {
+			ASSERT_TRUE(injected) TH_LOG("nth %u: %s", nth, strerror(err));
+			ASSERT_TRUE(err == ENOMEM || err == EFAULT)
+				TH_LOG("nth %u: %s", nth, strerror(err));
+			failed++;
+		}
+		ASSERT_EQ(0, mmio_read(map + self->common.offset, &raw, 4))
+			TH_LOG("nth %u: after the failure: %s", nth, strerror(errno));
+		EXPECT_EQ(pread_reg(0), le32toh(raw));
+		munmap(map, self->bar.size);
+		if (!ret && !injected)
+			break;
+	}
+	ASSERT_LT(nth, 1000);
+	ASSERT_LT(0, failed);
+	TH_LOG("report: BAR fault-in: %u allocations failed in turn, %u calls failed cleanly",
+	       nth - 1, failed);
+}
+
 /* Calls that need no device at all. */
 FIXTURE(mmio_args) {
 	long page;

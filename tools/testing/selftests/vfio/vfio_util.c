@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../kselftest.h"
 #include "vfio_util.h"
 
 #define vfio_test_err(fmt, ...) \
@@ -395,4 +396,72 @@ int vfio_test_zpci_fmb_update(const char *bdf, struct zpci_fmb *fmb,
 	}
 	errno = ETIMEDOUT;
 	return -ETIMEDOUT;
+}
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return fail(path);
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		ret = fail(path);
+	close(fd);
+	return ret;
+}
+
+int vfio_test_fault_injection_setup(void)
+{
+	static const char * const knobs[][2] = {
+		{ "failslab/ignore-gfp-wait", "N" },
+		{ "failslab/verbose", "1" },
+		{ "fail_page_alloc/ignore-gfp-wait", "N" },
+		{ "fail_page_alloc/ignore-gfp-highmem", "N" },
+		{ "fail_page_alloc/min-order", "0" },
+		{ "fail_page_alloc/verbose", "1" },
+	};
+	char path[128];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/debug/%s", knobs[i][0]);
+		ret = write_file(path, knobs[i][1]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Opened once per thread: opening it would count as allocations. */
+static __thread int fail_nth_fd = -1;
+
+int vfio_test_fail_nth(unsigned int nth)
+{
+	char val[16];
+	int len;
+
+	if (fail_nth_fd < 0) {
+		fail_nth_fd = open("/proc/thread-self/fail-nth", O_RDWR);
+		if (fail_nth_fd < 0)
+			return fail("/proc/thread-self/fail-nth");
+	}
+	len = snprintf(val, sizeof(val), "%u", nth);
+	if (pwrite(fail_nth_fd, val, len, 0) != len)
+		return fail("write fail-nth");
+	return 0;
+}
+
+int vfio_test_fail_nth_injected(void)
+{
+	char val[16] = "";
+	int injected;
+
+	/* A value of 0 says that the armed failure was injected. */
+	if (pread(fail_nth_fd, val, sizeof(val) - 1, 0) <= 0)
+		return fail("read fail-nth");
+	injected = strtoul(val, NULL, 10) == 0;
+	if (vfio_test_fail_nth(0))
+		return -errno;
+	return injected;
 }

@@ -92,4 +92,20 @@ int vfio_test_zpci_fmb(const char *bdf, struct zpci_fmb *fmb);
 int vfio_test_zpci_fmb_update(const char *bdf, struct zpci_fmb *fmb,
 			      int timeout_s);
 
+/*
+ * Fault injection (CONFIG_FAULT_INJECTION, CONFIG_FAILSLAB,
+ * CONFIG_FAIL_PAGE_ALLOC): let failslab and fail_page_alloc fail any
+ * allocation, sleeping or not, of any order, and say so in one line.
+ */
+int vfio_test_fault_injection_setup(void);
+
+/*
+ * Make the @nth allocation of the calling thread fail (fail-nth), counting
+ * from its next system call; vfio_test_fail_nth_injected() then disarms it
+ * and returns 1 if the failure was injected, 0 if the calls in between
+ * made fewer than @nth allocations, or a negative errno.
+ */
+int vfio_test_fail_nth(unsigned int nth);
+int vfio_test_fail_nth_injected(void);
+
 #endif /* SELFTESTS_VFIO_UTIL_H */
