@@ -149,6 +149,35 @@ if [ -n "$FIO_LOOPS" ] && [ "$mode" = lazy ]; then
 		"$global" -le $((mapped / (pages - 64 * $(nproc) - 64) + 1))
 fi
 
+# The type of an idle device's group follows writes to its type file.
+if [ "$mode" = lazy ]; then
+	unbind=/sys/bus/pci/drivers/virtio-pci/unbind
+	echo "0005:00:00.0" > $unbind
+	for t in DMA DMA-FQ DMA-LAZY; do
+		echo $t > $fault_pci/iommu_group/type 2>/dev/null
+		echo "0005:00:00.0" > /sys/bus/pci/drivers_probe
+		blk=$(ls $fault_pci/virtio*/block 2>/dev/null)
+		sector=$(dd if=/dev/$blk bs=512 skip=7 count=1 iflag=direct 2>/dev/null | head -c 15)
+		check "sysfs_switches_to_$t" test "$(group_type $fault_pci)" = "$t" -a \
+			"$sector" = "SECTOR 00000007"
+		echo "0005:00:00.0" > $unbind
+	done
+	for bad in DMA-LAZYX bogus; do
+		echo "$bad" > $fault_pci/iommu_group/type 2>/dev/null
+		refused=$?
+		check "sysfs_refuses_type_$bad" test $refused -ne 0 -a \
+			"$(group_type $fault_pci)" = DMA-LAZY
+	done
+	echo > $fault_pci/iommu_group/type 2>/dev/null
+	refused=$?
+	check "sysfs_refuses_an_empty_type" test $refused -ne 0 -a \
+		"$(group_type $fault_pci)" = DMA-LAZY
+	echo "0005:00:00.0" > /sys/bus/pci/drivers_probe
+	echo DMA > $fault_pci/iommu_group/type 2>/dev/null
+	refused=$?
+	check "sysfs_refuses_a_change_while_a_driver_is_bound" test $refused -ne 0 -a \
+		"$(group_type $fault_pci)" = DMA-LAZY
+fi
 kmemleak_check
 echo "1..$n"
 exit $fails
