@@ -407,9 +407,13 @@ static void *fuzz_thread_fn(void *arg)
 	return NULL;
 }
 
-static long kernel_taint(void)
+#define TAINTED		"/proc/sys/kernel/tainted"
+#define DMA_ENTRY_LIMIT	"/sys/module/vfio_iommu_type1/parameters/dma_entry_limit"
+
+/* The number in the file at @path, or -1. */
+static long read_long(const char *path)
 {
-	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
+	FILE *f = fopen(path, "r");
 	long val = -1;
 
 	if (f) {
@@ -444,19 +448,6 @@ static long pinned_pages(void)
 	}
 	fclose(f);
 	return acquired < 0 || released < 0 ? -1 : acquired - released;
-}
-
-static long dma_limit_param(void)
-{
-	FILE *f = fopen("/sys/module/vfio_iommu_type1/parameters/dma_entry_limit", "r");
-	long val = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &val) != 1)
-			val = -1;
-		fclose(f);
-	}
-	return val;
 }
 
 FIXTURE(fuzz) {
@@ -531,7 +522,8 @@ FIXTURE_TEARDOWN(fuzz)
 TEST_F_TIMEOUT(fuzz, calls_fail_cleanly_and_leave_the_kernel_healthy, 900)
 {
 	unsigned int i, op, calls[NR_OPS] = {}, fails[NR_OPS] = {}, bad = 0, total = 0;
-	long taint = kernel_taint(), limit = dma_limit_param(), pinned = pinned_pages();
+	long taint = read_long(TAINTED), limit = read_long(DMA_ENTRY_LIMIT);
+	long pinned = pinned_pages();
 	struct vfio_iommu_type1_dma_unmap unmap_all = {
 		.argsz = sizeof(unmap_all), .flags = VFIO_DMA_UNMAP_FLAG_ALL,
 	};
@@ -566,7 +558,7 @@ TEST_F_TIMEOUT(fuzz, calls_fail_cleanly_and_leave_the_kernel_healthy, 900)
 	EXPECT_EQ(0, bad);
 
 	/* The kernel took no WARN and the device still answers. */
-	EXPECT_EQ(taint, kernel_taint());
+	EXPECT_EQ(taint, read_long(TAINTED));
 	ASSERT_EQ(0, vfio_test_cfg_read(&self->dev, PCI_COMMAND, &cmd, sizeof(cmd)));
 	cmd |= htole16(PCI_COMMAND_MEMORY);
 	ASSERT_EQ(0, vfio_test_cfg_write(&self->dev, PCI_COMMAND, &cmd, sizeof(cmd)));
