@@ -116,14 +116,9 @@ fi
 measure psync fio_run psync 1
 measure libaio fio_run libaio 16
 
+. /bench/tap.sh
 fn=0004:00:00.0
-sys=/sys/bus/pci/devices/$fn
-[ -e $sys/driver ] && echo $fn > $sys/driver/unbind
-# The benchmark driver does not enable the device, and the zPCI function
-# measures only while enabled; sysfs enables only unbound devices.
-echo 1 > $sys/enable
-echo dma_map_benchmark > $sys/driver_override
-echo $fn > /sys/bus/pci/drivers_probe
+bind_dma_map_benchmark $fn
 measure dmamap dmamap_run
 bench_result "memory $memory_before $(dma_memory after)"
 marker "END bench"

@@ -130,11 +130,7 @@ if [ -n "$FIO_LOOPS" ] && [ "$mode" = lazy ]; then
 	pages=$(( ${mem_kib:-0} / 4 ))
 	[ "$pages" -gt 2048 ] || pages=4096000000	# unknown: fail below
 	fn=0004:00:00.0
-	sys=/sys/bus/pci/devices/$fn
-	[ -e $sys/driver ] && echo $fn > $sys/driver/unbind
-	echo 1 > $sys/enable
-	echo dma_map_benchmark > $sys/driver_override
-	echo $fn > /sys/bus/pci/drivers_probe
+	bind_dma_map_benchmark $fn
 	set -- $(counters $fn)
 	g0=$3 p0=$6
 	/bench/dma_map_benchmark -t "$(nproc)" -s 5 -g 64 -d 0 -b 64 > /tmp/dmamap.out 2>&1
