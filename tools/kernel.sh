@@ -1,7 +1,8 @@
 #!/bin/bash
 # Configure and build an s390x kernel out of tree.
 #
-#   [KERNEL_ARCH=x86_64] tools/kernel.sh SRC OBJ series|base [FRAGMENT...]
+#   [KERNEL_ARCH=x86_64] [KERNEL_TARGET=vmlinux] [KERNEL_KEEP_CONFIG=1] \
+#	tools/kernel.sh SRC OBJ series|base [FRAGMENT...]
 #
 # The config is allnoconfig plus tools/config/s390x-vfio.config and
 # tools/config/series.config.  Every option of the first fragment must
@@ -33,16 +34,20 @@ fi
 kmake=(make -C "$src" -s "${arch[@]}" O="$obj" CC="$cc")
 
 mkdir -p "$obj"
-[ ! -f "$obj/.config" ] || cp -p "$obj/.config" "$obj/.config.prev"
-"${kmake[@]}" allnoconfig >/dev/null
-"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${frags[@]}" \
-	"${extra[@]}" >/dev/null 2>&1
-"${kmake[@]}" olddefconfig >/dev/null 2>&1
-# An unchanged config keeps its old time stamp: nothing is rebuilt for it.
-if [ -f "$obj/.config.prev" ] && cmp -s "$obj/.config" "$obj/.config.prev"; then
-	mv "$obj/.config.prev" "$obj/.config"
-else
-	rm -f "$obj/.config.prev"
+# KERNEL_KEEP_CONFIG=1 (tools/walk.sh, for a patch that changes no
+# Kconfig file): the config of the last build stands.
+if [ -z "${KERNEL_KEEP_CONFIG:-}" ] || [ ! -f "$obj/.config" ]; then
+	[ ! -f "$obj/.config" ] || cp -p "$obj/.config" "$obj/.config.prev"
+	"${kmake[@]}" allnoconfig >/dev/null
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${frags[@]}" \
+		"${extra[@]}" >/dev/null 2>&1
+	"${kmake[@]}" olddefconfig >/dev/null 2>&1
+	# An unchanged config keeps its old time stamp: nothing is rebuilt for it.
+	if [ -f "$obj/.config.prev" ] && cmp -s "$obj/.config" "$obj/.config.prev"; then
+		mv "$obj/.config.prev" "$obj/.config"
+	else
+		rm -f "$obj/.config.prev"
+	fi
 fi
 
 missing=0
@@ -69,9 +74,11 @@ done
 
 echo "kernel: building $flavour ($(make -C "$src" -s kernelversion)) in ${obj#$top/}"
 start=$(date +%s)
-if ! "${kmake[@]}" -j"$(nproc)"; then
+# KERNEL_TARGET=vmlinux (tools/walk.sh, a patch in the middle of the
+# series): the kernel without its boot image and exported headers.
+if ! "${kmake[@]}" -j"$(nproc)" ${KERNEL_TARGET:-}; then
 	echo "kernel: $flavour build failed" >&2
 	exit 1
 fi
-"${kmake[@]}" headers >/dev/null
+[ -n "${KERNEL_TARGET:-}" ] || "${kmake[@]}" headers >/dev/null
 echo "kernel: $flavour built in $(( $(date +%s) - start )) s"

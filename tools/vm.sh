@@ -141,6 +141,9 @@ diskspec="file=$disk,format=raw,cache=unsafe"
 diskopts=
 [ -z "$icount" ] || diskopts=,ioeventfd=off
 
+# A CPU stall panics the guest, so QEMU exits at once (-no-reboot) rather
+# than at the timeout; the console keeps the stall report.
+append="sysctl.kernel.panic_on_rcu_stall=1 $append"
 qemu=("${QEMU:-qemu-system-s390x}" -machine s390-ccw-virtio -cpu max -smp "${VM_SMP:-2}" -m 1024
 	-nographic -nodefaults -no-reboot -serial none
 	-chardev stdio,id=con0,signal=off -device sclpconsole,chardev=con0

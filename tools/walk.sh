@@ -2,7 +2,10 @@
 # Build the base and then every patch of the series in turn, in one
 # worktree and one object directory, so each step rebuilds only what the
 # patch touched.  This proves the series bisectable (every patch builds)
-# and yields the base and the patched kernel for booting.
+# and yields the base and the patched kernel for booting.  The patches in
+# between build vmlinux (everything of this all-built-in config but the
+# boot image's packaging); one that changes only selftests or
+# Documentation builds nothing.
 #
 #   tools/walk.sh LINUX OUTDIR
 # Prints one PASS/FAIL line per build; leaves OUTDIR/bzImage-base,
@@ -26,9 +29,9 @@ fi
 commits=($(git -C "$linux" rev-list --reverse base..HEAD))
 n=${#commits[@]}
 status=0
-build_at() {	# commit label flavour
+build_at() {	# commit label flavour [env...]: build the tree at commit
 	git -C "$wt" checkout -q --detach "$1" || return 1
-	"$top/tools/kernel.sh" "$wt" "$obj" "$3" > "$out/build-$2.log" 2>&1
+	env "${@:4}" "$top/tools/kernel.sh" "$wt" "$obj" "$3" > "$out/build-$2.log" 2>&1
 }
 
 start=$(date +%s)
@@ -46,7 +49,20 @@ for i in "${!commits[@]}"; do
 	flavour=base
 	[ $((i + 1)) -lt "$n" ] || flavour=series
 	t=$(date +%s)
-	if build_at "${commits[$i]}" "$num" "$flavour"; then
+	# A patch in the middle of the series: vmlinux only (the boot image
+	# is packaging the series does not touch), the config kept unless a
+	# Kconfig file changed, no build at all if no kernel file did.
+	changed=$(git -C "$linux" diff-tree --no-commit-id --name-only -r "${commits[$i]}")
+	how=()
+	if [ "$flavour" = base ]; then
+		how=(KERNEL_TARGET=vmlinux)
+		echo "$changed" | grep -q 'Kconfig' || how+=(KERNEL_KEEP_CONFIG=1)
+		if ! echo "$changed" | grep -qvE '^(tools/testing|Documentation)/'; then
+			echo "PASS patch $num builds (changes no kernel file): $subject"
+			continue
+		fi
+	fi
+	if build_at "${commits[$i]}" "$num" "$flavour" "${how[@]+"${how[@]}"}"; then
 		echo "PASS patch $num builds ($(( $(date +%s) - t )) s): $subject"
 	else
 		echo "FAIL patch $num builds: $subject (see ${out#$top/}/build-$num.log)"
