@@ -493,7 +493,8 @@ FIXTURE_SETUP(fuzz)
 	if (env && *env)
 		total = strtoul(env, NULL, 0);
 #ifndef __NR_s390_pci_mmio_read
-	self->ctx.skip[OP_MMIO_READ] = self->ctx.skip[OP_MMIO_WRITE] = true;
+	self->ctx.skip[OP_MMIO_READ] = true;
+	self->ctx.skip[OP_MMIO_WRITE] = true;
 #endif
 	env = getenv("VFIO_FUZZ_SKIP");
 	for (op = 0; env && op < NR_OPS; op++)
