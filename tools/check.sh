@@ -72,9 +72,12 @@ git -C build/linux worktree prune
 for wt in build/walk build/cross-src; do
 	[ -e "$wt/.git" ] || git -C build/linux worktree add -q --detach "$PWD/$wt" base
 done
-( nice tools/cross.sh build/linux "$out/cross"
-  nice tools/cocci.sh build/linux "$out/cross" ) > "$cross_out" 2>&1 &
+setsid bash -c 'nice tools/cross.sh build/linux "$1/cross"
+	rc=$?; nice tools/cocci.sh build/linux "$1/cross" && exit $rc' - "$out" \
+	> "$cross_out" 2>&1 &
 cross_pid=$!
+# An interrupted check leaves nothing running in build/cross-src.
+trap 'kill -- -$cross_pid 2>/dev/null' EXIT
 
 stage "builds: base, then every patch"
 tools/walk.sh build/linux "$out" 2>&1 | tally
@@ -84,7 +87,12 @@ tools/sparse.sh build/walk "$out/obj" "$out/sparse-base.txt" 2>&1 | tally
 
 stage "other configurations and architectures: compile, coccinelle"
 wait $cross_pid
+rc=$?
 tally < "$cross_out"
+if [ $rc != 0 ] && ! grep -q '^FAIL ' "$cross_out"; then
+	result 1 "other configurations and coccinelle ran to the end (exit $rc)" | tally
+	tail -5 "$cross_out" | sed 's/^/    /'
+fi
 
 stage "vfio selftests and initramfs"
 { tools/selftests.sh build/linux "$out/obj" build/kselftest &&

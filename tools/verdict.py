@@ -36,7 +36,7 @@ CRASH = re.compile(
     r'^\s*BUG: |WARNING: |------------\[ cut here \]|KASAN: |UBSAN: |'
     r'possible recursive locking|circular locking dependency|'
     r'inconsistent lock state|lock held when returning|'
-    r'detected stalls on CPUs|INFO: task .* blocked|'
+    r'detected stalls on CPUs|self-detected stall on CPU|INFO: task .* blocked|'
     r'DEBUG_LOCKS_WARN_ON|suspicious RCU usage)')
 
 

@@ -2,10 +2,10 @@
 # Build the base and then every patch of the series in turn, in one
 # worktree and one object directory, so each step rebuilds only what the
 # patch touched.  This proves the series bisectable (every patch builds)
-# and yields the base and the patched kernel for booting.  The patches in
-# between build vmlinux (everything of this all-built-in config but the
-# boot image's packaging); one that changes only selftests or
-# Documentation builds nothing.
+# and yields the base and the patched kernel for booting.  A patch in
+# between that touches no header, boot code or build script builds
+# vmlinux only; one that changes only selftests or Documentation builds
+# nothing.
 #
 #   tools/walk.sh LINUX OUTDIR
 # Prints one PASS/FAIL line per build; leaves OUTDIR/bzImage-base,
@@ -49,18 +49,24 @@ for i in "${!commits[@]}"; do
 	flavour=base
 	[ $((i + 1)) -lt "$n" ] || flavour=series
 	t=$(date +%s)
-	# A patch in the middle of the series: vmlinux only (the boot image
-	# is packaging the series does not touch), the config kept unless a
-	# Kconfig file changed, no build at all if no kernel file did.
+	# A patch in the middle of the series: no build if it changes only
+	# selftests or Documentation (no Kconfig), the config kept unless it
+	# changes a Kconfig file, vmlinux alone unless it changes a header,
+	# the boot code or the build scripts (arch/s390/boot compiles C that
+	# includes kernel headers), the exported headers only if it changes
+	# a UAPI header.
 	changed=$(git -C "$linux" diff-tree --no-commit-id --name-only -r "${commits[$i]}")
 	how=()
 	if [ "$flavour" = base ]; then
-		how=(KERNEL_TARGET=vmlinux)
-		echo "$changed" | grep -q 'Kconfig' || how+=(KERNEL_KEEP_CONFIG=1)
-		if ! echo "$changed" | grep -qvE '^(tools/testing|Documentation)/'; then
-			echo "PASS patch $num builds (changes no kernel file): $subject"
+		if ! echo "$changed" | grep -qvE '^(tools/testing|Documentation)/' &&
+		   ! echo "$changed" | grep -qi 'kconfig'; then
+			echo "PASS patch $num needs no kernel build (selftests or Documentation only): $subject"
 			continue
 		fi
+		echo "$changed" | grep -qi 'kconfig' || how+=(KERNEL_KEEP_CONFIG=1)
+		echo "$changed" | grep -qE '\.h$|^arch/s390/boot/|^scripts/|Makefile|Kbuild' ||
+			how+=(KERNEL_TARGET=vmlinux)
+		echo "$changed" | grep -q '^include/uapi/' && how+=(KERNEL_HEADERS=1)
 	fi
 	if build_at "${commits[$i]}" "$num" "$flavour" "${how[@]+"${how[@]}"}"; then
 		echo "PASS patch $num builds ($(( $(date +%s) - t )) s): $subject"
