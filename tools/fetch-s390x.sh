@@ -8,11 +8,18 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 debs=$top/build/debs
 mkdir -p "$debs"
 arch=${DEB_ARCH:-s390x}
+missing=()
 for pkg in "$@"; do
-	ls "$debs/${pkg}"_*_"$arch".deb >/dev/null 2>&1 && continue
-	echo "fetch: $pkg:$arch"
-	(cd "$debs" && apt-get download -q "$pkg:$arch" >/dev/null 2>&1) || {
-		echo "fetch: apt-get download $pkg:$arch failed (is the $arch architecture enabled? run tools/deps.sh)" >&2
+	ls "$debs/${pkg}"_*_"$arch".deb >/dev/null 2>&1 || missing+=("$pkg:$arch")
+done
+[ ${#missing[@]} -gt 0 ] || exit 0
+echo "fetch: ${missing[*]}"
+# One apt-get for all (each call reads the package cache, about a second
+# of CPU); if that fails, one per package names the one that failed.
+(cd "$debs" && apt-get download -q "${missing[@]}" >/dev/null 2>&1) && exit 0
+for pkg in "${missing[@]}"; do
+	(cd "$debs" && apt-get download -q "$pkg" >/dev/null 2>&1) || {
+		echo "fetch: apt-get download $pkg failed (is the $arch architecture enabled? run tools/deps.sh)" >&2
 		exit 1
 	}
 done
