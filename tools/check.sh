@@ -203,11 +203,11 @@ if [ "$(cat "$bg-x86.rc" 2>/dev/null)" = 0 ]; then
 	for mode in fq strict; do
 		other=strict append=
 		[ $mode = fq ] || other=fq append=iommu.strict=1
-		# QEMU's TCG on x86 loses a vCPU's MMIO writes while another
-		# vCPU changes the memory map (a BAR's decode turned off or on,
-		# a reset): 7.2 then waits forever for the Intel IOMMU's queued
-		# invalidation, 10.0 fails an assertion.  The fuzzer leaves
-		# those two calls to the s390x guests here.
+		# QEMU's x86 TCG did not survive a BAR's decode turned off or
+		# on, or a reset, while another vCPU did MMIO: 7.2 hung in the
+		# Intel IOMMU's queued invalidation, 10.0 failed an assertion
+		# (Documentation/series/results.rst).  The fuzzer leaves those
+		# two calls to the s390x guests here.
 		VM_ARGS=(--arch x86_64 --append "$append"
 			--conf "POST_CHECK=\"iommu_$mode /bench/iommu-check.sh $mode\""
 			--conf "export VFIO_FUZZ_SKIP=memory_decode,reset")
