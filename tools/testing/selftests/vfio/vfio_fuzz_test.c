@@ -410,23 +410,11 @@ static void *fuzz_thread_fn(void *arg)
 	return NULL;
 }
 
-/* Whether the comma-separated @list names @name. */
-static bool skip_listed(const char *list, const char *name)
-{
-	size_t len = strlen(name);
-
-	while (list) {
-		if (!strncmp(list, name, len) && (list[len] == ',' || !list[len]))
-			return true;
-		list = strchr(list, ',');
-		if (list)
-			list++;
-	}
-	return false;
-}
-
-/* Whether every name in the comma-separated @list is a call's name. */
-static bool skip_list_valid(const char *list)
+/*
+ * Mark the calls the comma-separated @list names in @skip; false if a
+ * name is not a call's.
+ */
+static bool parse_skip_list(const char *list, bool *skip)
 {
 	unsigned int op;
 	size_t len;
@@ -438,6 +426,7 @@ static bool skip_list_valid(const char *list)
 				break;
 		if (op == NR_OPS)
 			return false;
+		skip[op] = true;
 		if (!list[len])
 			return true;
 		list += len + 1;
@@ -500,7 +489,7 @@ FIXTURE_SETUP(fuzz)
 	const char *env;
 	struct vfio_iova_range *ranges;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned int i, op, total = 100000;
+	unsigned int i, total = 100000;
 	uint32_t nr;
 
 	ASSERT_NE(NULL, bdf);
@@ -519,10 +508,9 @@ FIXTURE_SETUP(fuzz)
 #endif
 	env = getenv("VFIO_FUZZ_SKIP");
 	if (env && *env) {
-		ASSERT_TRUE(skip_list_valid(env)) TH_LOG("VFIO_FUZZ_SKIP=%s", env);
+		ASSERT_TRUE(parse_skip_list(env, self->ctx.skip))
+			TH_LOG("VFIO_FUZZ_SKIP=%s", env);
 		self->ctx.skip_list = env;
-		for (op = 0; op < NR_OPS; op++)
-			self->ctx.skip[op] |= skip_listed(env, op_names[op]);
 	}
 
 	ASSERT_EQ(0, vfio_test_iova_ranges(self->dev.container, &ranges, &nr));
