@@ -747,7 +747,13 @@ static void __iommu_dma_unmap(struct device *dev, dma_addr_t dma_addr,
 	iommu_iotlb_gather_init(&iotlb_gather);
 	iotlb_gather.queued = READ_ONCE(cookie->fq_domain);
 
-	unmapped = iommu_unmap_fast(domain, dma_addr, size, &iotlb_gather);
+	/* A lazy-flush domain skips the checks its IOVAs always pass. */
+	if (cookie->lazy_domain)
+		unmapped = iommu_unmap_aligned_fast(domain, dma_addr, size,
+						    &iotlb_gather);
+	else
+		unmapped = iommu_unmap_fast(domain, dma_addr, size,
+					    &iotlb_gather);
 	WARN_ON(unmapped != size);
 	/* Nothing was mapped there, so the IOVA is not the caller's to free. */
 	if (!unmapped && cookie->unmap_stops_at_hole)
@@ -776,6 +782,7 @@ static dma_addr_t __iommu_dma_map(struct device *dev, phys_addr_t phys,
 	struct iova_domain *iovad = &cookie->iovad;
 	size_t iova_off = iova_offset(iovad, phys);
 	dma_addr_t iova;
+	int ret;
 
 	if (static_branch_unlikely(&iommu_deferred_attach_enabled) &&
 	    iommu_deferred_attach(dev, domain))
@@ -787,7 +794,13 @@ static dma_addr_t __iommu_dma_map(struct device *dev, phys_addr_t phys,
 	if (!iova)
 		return DMA_MAPPING_ERROR;
 
-	if (iommu_map_atomic(domain, iova, phys - iova_off, size, prot)) {
+	if (cookie->lazy_domain)
+		ret = iommu_map_aligned_atomic(domain, iova, phys - iova_off,
+					       size, prot);
+	else
+		ret = iommu_map_atomic(domain, iova, phys - iova_off, size,
+				       prot);
+	if (ret) {
 		iommu_dma_free_iova(cookie, iova, size, NULL);
 		return DMA_MAPPING_ERROR;
 	}

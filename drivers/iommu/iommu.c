@@ -2278,15 +2278,35 @@ out_set_count:
 	return pgsize;
 }
 
-static int __iommu_map_pages(struct iommu_domain *domain, unsigned long iova,
-			     phys_addr_t paddr, size_t size, int prot,
-			     gfp_t gfp, size_t *mapped)
+/*
+ * iommu_pgsize() with a count, where a domain with a single page size
+ * skips the search: @size is a multiple of that size, as the callers
+ * check the alignment first and drivers map and unmap whole pages.
+ */
+static inline size_t iommu_pgsize_count(struct iommu_domain *domain,
+					unsigned long iova, phys_addr_t paddr,
+					size_t size, size_t *count)
+{
+	unsigned long pgsizes = domain->pgsize_bitmap;
+
+	if (is_power_of_2(pgsizes)) {
+		*count = size >> __ffs(pgsizes);
+		return pgsizes;
+	}
+	return iommu_pgsize(domain, iova, paddr, size, count);
+}
+
+static __always_inline int __iommu_map_pages(struct iommu_domain *domain,
+					     unsigned long iova,
+					     phys_addr_t paddr, size_t size,
+					     int prot, gfp_t gfp,
+					     size_t *mapped)
 {
 	const struct iommu_domain_ops *ops = domain->ops;
 	size_t pgsize, count;
 	int ret;
 
-	pgsize = iommu_pgsize(domain, iova, paddr, size, &count);
+	pgsize = iommu_pgsize_count(domain, iova, paddr, size, &count);
 
 	pr_debug("mapping: iova 0x%lx pa %pa pgsize 0x%zx count %zu\n",
 		 iova, &paddr, pgsize, count);
@@ -2302,36 +2322,19 @@ static int __iommu_map_pages(struct iommu_domain *domain, unsigned long iova,
 	return ret;
 }
 
-static int __iommu_map(struct iommu_domain *domain, unsigned long iova,
-		       phys_addr_t paddr, size_t size, int prot, gfp_t gfp)
+/*
+ * The mapping loop of __iommu_map(), for a range that passed its checks;
+ * inline, so that __iommu_map() costs what it did before the split.
+ */
+static __always_inline int __iommu_map_range(struct iommu_domain *domain,
+					     unsigned long iova,
+					     phys_addr_t paddr, size_t size,
+					     int prot, gfp_t gfp)
 {
-	const struct iommu_domain_ops *ops = domain->ops;
 	unsigned long orig_iova = iova;
-	unsigned int min_pagesz;
 	size_t orig_size = size;
 	phys_addr_t orig_paddr = paddr;
 	int ret = 0;
-
-	if (unlikely(!(ops->map || ops->map_pages) ||
-		     domain->pgsize_bitmap == 0UL))
-		return -ENODEV;
-
-	if (unlikely(!(domain->type & __IOMMU_DOMAIN_PAGING)))
-		return -EINVAL;
-
-	/* find out the minimum page size supported */
-	min_pagesz = 1 << __ffs(domain->pgsize_bitmap);
-
-	/*
-	 * both the virtual address and the physical one, as well as
-	 * the size of the mapping, must be aligned (at least) to the
-	 * size of the smallest page supported by the hardware
-	 */
-	if (!IS_ALIGNED(iova | paddr | size, min_pagesz)) {
-		pr_err("unaligned: iova 0x%lx pa %pa size 0x%zx min_pagesz 0x%x\n",
-		       iova, &paddr, size, min_pagesz);
-		return -EINVAL;
-	}
 
 	pr_debug("map: iova 0x%lx pa %pa size 0x%zx\n", iova, &paddr, size);
 
@@ -2362,13 +2365,48 @@ static int __iommu_map(struct iommu_domain *domain, unsigned long iova,
 	return ret;
 }
 
-static int _iommu_map(struct iommu_domain *domain, unsigned long iova,
-		      phys_addr_t paddr, size_t size, int prot, gfp_t gfp)
+static int __iommu_map(struct iommu_domain *domain, unsigned long iova,
+		       phys_addr_t paddr, size_t size, int prot, gfp_t gfp)
+{
+	const struct iommu_domain_ops *ops = domain->ops;
+	unsigned int min_pagesz;
+
+	if (unlikely(!(ops->map || ops->map_pages) ||
+		     domain->pgsize_bitmap == 0UL))
+		return -ENODEV;
+
+	if (unlikely(!(domain->type & __IOMMU_DOMAIN_PAGING)))
+		return -EINVAL;
+
+	/* find out the minimum page size supported */
+	min_pagesz = 1 << __ffs(domain->pgsize_bitmap);
+
+	/*
+	 * both the virtual address and the physical one, as well as
+	 * the size of the mapping, must be aligned (at least) to the
+	 * size of the smallest page supported by the hardware
+	 */
+	if (!IS_ALIGNED(iova | paddr | size, min_pagesz)) {
+		pr_err("unaligned: iova 0x%lx pa %pa size 0x%zx min_pagesz 0x%x\n",
+		       iova, &paddr, size, min_pagesz);
+		return -EINVAL;
+	}
+
+	return __iommu_map_range(domain, iova, paddr, size, prot, gfp);
+}
+
+static __always_inline int _iommu_map(struct iommu_domain *domain,
+				      unsigned long iova, phys_addr_t paddr,
+				      size_t size, int prot, gfp_t gfp,
+				      bool checked)
 {
 	const struct iommu_domain_ops *ops = domain->ops;
 	int ret;
 
-	ret = __iommu_map(domain, iova, paddr, size, prot, gfp);
+	if (checked)
+		ret = __iommu_map_range(domain, iova, paddr, size, prot, gfp);
+	else
+		ret = __iommu_map(domain, iova, paddr, size, prot, gfp);
 	if (ret == 0 && ops->iotlb_sync_map) {
 		ret = ops->iotlb_sync_map(domain, iova, size);
 		if (ret)
@@ -2382,59 +2420,48 @@ int iommu_map(struct iommu_domain *domain, unsigned long iova,
 	      phys_addr_t paddr, size_t size, int prot)
 {
 	might_sleep();
-	return _iommu_map(domain, iova, paddr, size, prot, GFP_KERNEL);
+	return _iommu_map(domain, iova, paddr, size, prot, GFP_KERNEL, false);
 }
 EXPORT_SYMBOL_GPL(iommu_map);
 
 int iommu_map_atomic(struct iommu_domain *domain, unsigned long iova,
 	      phys_addr_t paddr, size_t size, int prot)
 {
-	return _iommu_map(domain, iova, paddr, size, prot, GFP_ATOMIC);
+	return _iommu_map(domain, iova, paddr, size, prot, GFP_ATOMIC, false);
 }
 EXPORT_SYMBOL_GPL(iommu_map_atomic);
 
-static size_t __iommu_unmap_pages(struct iommu_domain *domain,
-				  unsigned long iova, size_t size,
-				  struct iommu_iotlb_gather *iotlb_gather)
+/*
+ * iommu_map_atomic() without the checks, which dma-iommu's own IOVAs of a
+ * paging domain always pass: the range and the physical address are
+ * aligned to the IOVA granule, the smallest page size of the domain.
+ */
+int iommu_map_aligned_atomic(struct iommu_domain *domain, unsigned long iova,
+			     phys_addr_t paddr, size_t size, int prot)
+{
+	return _iommu_map(domain, iova, paddr, size, prot, GFP_ATOMIC, true);
+}
+
+static __always_inline size_t
+__iommu_unmap_pages(struct iommu_domain *domain, unsigned long iova,
+		    size_t size, struct iommu_iotlb_gather *iotlb_gather)
 {
 	const struct iommu_domain_ops *ops = domain->ops;
 	size_t pgsize, count;
 
-	pgsize = iommu_pgsize(domain, iova, iova, size, &count);
+	pgsize = iommu_pgsize_count(domain, iova, iova, size, &count);
 	return ops->unmap_pages ?
 	       ops->unmap_pages(domain, iova, pgsize, count, iotlb_gather) :
 	       ops->unmap(domain, iova, pgsize, iotlb_gather);
 }
 
-static size_t __iommu_unmap(struct iommu_domain *domain,
-			    unsigned long iova, size_t size,
-			    struct iommu_iotlb_gather *iotlb_gather)
+/* The unmapping loop of __iommu_unmap(), likewise. */
+static __always_inline size_t
+__iommu_unmap_range(struct iommu_domain *domain, unsigned long iova,
+		    size_t size, struct iommu_iotlb_gather *iotlb_gather)
 {
-	const struct iommu_domain_ops *ops = domain->ops;
 	size_t unmapped_page, unmapped = 0;
 	unsigned long orig_iova = iova;
-	unsigned int min_pagesz;
-
-	if (unlikely(!(ops->unmap || ops->unmap_pages) ||
-		     domain->pgsize_bitmap == 0UL))
-		return 0;
-
-	if (unlikely(!(domain->type & __IOMMU_DOMAIN_PAGING)))
-		return 0;
-
-	/* find out the minimum page size supported */
-	min_pagesz = 1 << __ffs(domain->pgsize_bitmap);
-
-	/*
-	 * The virtual address, as well as the size of the mapping, must be
-	 * aligned (at least) to the size of the smallest page supported
-	 * by the hardware
-	 */
-	if (!IS_ALIGNED(iova | size, min_pagesz)) {
-		pr_err("unaligned: iova 0x%lx size 0x%zx min_pagesz 0x%x\n",
-		       iova, size, min_pagesz);
-		return 0;
-	}
 
 	pr_debug("unmap this: iova 0x%lx size 0x%zx\n", iova, size);
 
@@ -2460,6 +2487,37 @@ static size_t __iommu_unmap(struct iommu_domain *domain,
 	return unmapped;
 }
 
+static size_t __iommu_unmap(struct iommu_domain *domain,
+			    unsigned long iova, size_t size,
+			    struct iommu_iotlb_gather *iotlb_gather)
+{
+	const struct iommu_domain_ops *ops = domain->ops;
+	unsigned int min_pagesz;
+
+	if (unlikely(!(ops->unmap || ops->unmap_pages) ||
+		     domain->pgsize_bitmap == 0UL))
+		return 0;
+
+	if (unlikely(!(domain->type & __IOMMU_DOMAIN_PAGING)))
+		return 0;
+
+	/* find out the minimum page size supported */
+	min_pagesz = 1 << __ffs(domain->pgsize_bitmap);
+
+	/*
+	 * The virtual address, as well as the size of the mapping, must be
+	 * aligned (at least) to the size of the smallest page supported
+	 * by the hardware
+	 */
+	if (!IS_ALIGNED(iova | size, min_pagesz)) {
+		pr_err("unaligned: iova 0x%lx size 0x%zx min_pagesz 0x%x\n",
+		       iova, size, min_pagesz);
+		return 0;
+	}
+
+	return __iommu_unmap_range(domain, iova, size, iotlb_gather);
+}
+
 size_t iommu_unmap(struct iommu_domain *domain,
 		   unsigned long iova, size_t size)
 {
@@ -2481,6 +2539,14 @@ size_t iommu_unmap_fast(struct iommu_domain *domain,
 	return __iommu_unmap(domain, iova, size, iotlb_gather);
 }
 EXPORT_SYMBOL_GPL(iommu_unmap_fast);
+
+/* iommu_unmap_fast() for dma-iommu, see iommu_map_aligned_atomic(). */
+size_t iommu_unmap_aligned_fast(struct iommu_domain *domain,
+				unsigned long iova, size_t size,
+				struct iommu_iotlb_gather *iotlb_gather)
+{
+	return __iommu_unmap_range(domain, iova, size, iotlb_gather);
+}
 
 static ssize_t __iommu_map_sg(struct iommu_domain *domain, unsigned long iova,
 		struct scatterlist *sg, unsigned int nents, int prot,

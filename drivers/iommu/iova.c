@@ -677,6 +677,13 @@ void free_iova_lazy(struct iova_domain *iovad, unsigned long pfn,
 			 size > lazy->pages - start))
 		return;
 	spin_lock_irqsave(&lazy->lock, flags);
+	/* A single page, the common case, needs no range helper. */
+	if (size == 1 && start < lazy->swept) {
+		__set_bit(start, lazy->dirty);
+		lazy->pending++;
+		spin_unlock_irqrestore(&lazy->lock, flags);
+		return;
+	}
 	bitmap_set(lazy->dirty, start, size);
 	/* Past the sweep point a page freed after the flush is (0, 1). */
 	below = lazy->swept > start ? min(size, lazy->swept - start) : 0;
@@ -719,6 +726,18 @@ unsigned long alloc_iova_lazy(struct iova_domain *iovad, unsigned long size,
 	align_mask = roundup_pow_of_two(size) - 1;
 
 	spin_lock_irqsave(&lazy->lock, flags);
+	/*
+	 * Next fit of a single page: the page at the cursor is the first
+	 * the search would look at, so if it is caught up and free, take it.
+	 */
+	found = lazy->cursor;
+	if (size == 1 && found < min(end, lazy->swept) &&
+	    !test_bit(found, lazy->map)) {
+		__set_bit(found, lazy->map);
+		lazy->cursor = found + 1;
+		spin_unlock_irqrestore(&lazy->lock, flags);
+		return base + found;
+	}
 	found = iova_lazy_search(lazy, base, lazy->cursor, end, size, align_mask);
 	if (found == end && lazy->cursor && (end < lazy->pages || !lazy->pending))
 		found = iova_lazy_search(lazy, base, 0, end, size, align_mask);

@@ -16,13 +16,6 @@
 #include <linux/slab.h>
 #include <asm/pci_dma.h>
 
-/*
- * Physically contiguous memory regions can be mapped with 4 KiB alignment,
- * we allow all page sizes that are an order of 4KiB (no special large page
- * support so far).
- */
-#define S390_IOMMU_PGSIZES	(~0xFFFUL)
-
 static const struct iommu_ops s390_iommu_ops;
 
 struct s390_domain {
@@ -564,11 +557,14 @@ static int s390_iommu_iotlb_sync_map(struct iommu_domain *domain,
 	return rc;
 }
 
-static int s390_iommu_map(struct iommu_domain *domain, unsigned long iova,
-			  phys_addr_t paddr, size_t size, int prot, gfp_t gfp)
+static int s390_iommu_map_pages(struct iommu_domain *domain,
+				unsigned long iova, phys_addr_t paddr,
+				size_t pgsize, size_t pgcount, int prot,
+				gfp_t gfp, size_t *mapped)
 {
 	struct s390_domain *s390_domain = to_s390_domain(domain);
-	int flags = ZPCI_PTE_VALID, rc = 0;
+	size_t size = pgsize * pgcount;
+	int flags = ZPCI_PTE_VALID, rc;
 
 	/* There are no write-only translations: those are read-write. */
 	if (!(prot & (IOMMU_READ | IOMMU_WRITE)))
@@ -577,9 +573,10 @@ static int s390_iommu_map(struct iommu_domain *domain, unsigned long iova,
 	if (!(prot & IOMMU_WRITE))
 		flags |= ZPCI_TABLE_PROTECTED;
 
-	rc = s390_iommu_update_trans(s390_domain, paddr, iova,
-				     size, flags);
-
+	/* On failure nothing stays mapped. */
+	rc = s390_iommu_update_trans(s390_domain, paddr, iova, size, flags);
+	if (!rc)
+		*mapped = size;
 	return rc;
 }
 
@@ -657,14 +654,16 @@ static size_t s390_iommu_invalidate_trans(struct s390_domain *s390_domain,
 	return i << PAGE_SHIFT;
 }
 
-static size_t s390_iommu_unmap(struct iommu_domain *domain,
-			       unsigned long iova, size_t size,
-			       struct iommu_iotlb_gather *gather)
+static size_t s390_iommu_unmap_pages(struct iommu_domain *domain,
+				     unsigned long iova, size_t pgsize,
+				     size_t pgcount,
+				     struct iommu_iotlb_gather *gather)
 {
 	struct s390_domain *s390_domain = to_s390_domain(domain);
 	struct s390_domain_device *domain_device;
+	size_t size;
 
-	size = s390_iommu_invalidate_trans(s390_domain, iova, size);
+	size = s390_iommu_invalidate_trans(s390_domain, iova, pgsize * pgcount);
 	if (!size)
 		return 0;
 
@@ -773,12 +772,12 @@ static const struct iommu_ops s390_iommu_ops = {
 	.release_device = s390_iommu_release_device,
 	.def_domain_type = s390_iommu_def_domain_type,
 	.device_group = generic_device_group,
-	.pgsize_bitmap = S390_IOMMU_PGSIZES,
+	.pgsize_bitmap = SZ_4K,
 	.default_domain_ops = &(const struct iommu_domain_ops) {
 		.attach_dev	= s390_iommu_attach_device,
 		.detach_dev	= s390_iommu_detach_device,
-		.map		= s390_iommu_map,
-		.unmap		= s390_iommu_unmap,
+		.map_pages	= s390_iommu_map_pages,
+		.unmap_pages	= s390_iommu_unmap_pages,
 		.flush_iotlb_all = s390_iommu_flush_iotlb_all,
 		.iotlb_sync	= s390_iommu_iotlb_sync,
 		.iotlb_sync_map	= s390_iommu_iotlb_sync_map,
