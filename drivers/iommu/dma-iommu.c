@@ -310,6 +310,10 @@ static int iommu_dma_init_lazy(struct iommu_domain *domain)
 	 */
 	if (!domain->ops->flush_iotlb_all || !domain->geometry.force_aperture)
 		return -EINVAL;
+	/* Its maps and unmaps skip the core's checks for the ops. */
+	if (!(domain->ops->map_pages || domain->ops->map) ||
+	    !(domain->ops->unmap_pages || domain->ops->unmap))
+		return -EINVAL;
 	ret = iova_domain_init_lazy(&cookie->iovad,
 				    iova_pfn(&cookie->iovad, domain->geometry.aperture_end),
 				    iommu_dma_lazy_flush);

@@ -7,14 +7,14 @@
 
 #include <linux/iommu.h>
 
+#ifdef CONFIG_IOMMU_DMA
+
 /* For dma-iommu's own IOVAs, which always pass the checks of the core */
 int iommu_map_aligned_atomic(struct iommu_domain *domain, unsigned long iova,
 			     phys_addr_t paddr, size_t size, int prot);
 size_t iommu_unmap_aligned_fast(struct iommu_domain *domain,
 				unsigned long iova, size_t size,
 				struct iommu_iotlb_gather *iotlb_gather);
-
-#ifdef CONFIG_IOMMU_DMA
 
 int iommu_get_dma_cookie(struct iommu_domain *domain);
 void iommu_put_dma_cookie(struct iommu_domain *domain);

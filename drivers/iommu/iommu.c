@@ -2281,7 +2281,8 @@ out_set_count:
 /*
  * iommu_pgsize() with a count, where a domain with a single page size
  * skips the search: @size is a multiple of that size, as the callers
- * check the alignment first and drivers map and unmap whole pages.
+ * check the alignment first (or, for dma-iommu, allocate aligned) and
+ * drivers map and unmap whole pages.
  */
 static inline size_t iommu_pgsize_count(struct iommu_domain *domain,
 					unsigned long iova, phys_addr_t paddr,
@@ -2431,6 +2432,7 @@ int iommu_map_atomic(struct iommu_domain *domain, unsigned long iova,
 }
 EXPORT_SYMBOL_GPL(iommu_map_atomic);
 
+#ifdef CONFIG_IOMMU_DMA
 /*
  * iommu_map_atomic() without the checks, which dma-iommu's own IOVAs of a
  * paging domain always pass: the range and the physical address are
@@ -2441,6 +2443,7 @@ int iommu_map_aligned_atomic(struct iommu_domain *domain, unsigned long iova,
 {
 	return _iommu_map(domain, iova, paddr, size, prot, GFP_ATOMIC, true);
 }
+#endif
 
 static __always_inline size_t
 __iommu_unmap_pages(struct iommu_domain *domain, unsigned long iova,
@@ -2540,6 +2543,7 @@ size_t iommu_unmap_fast(struct iommu_domain *domain,
 }
 EXPORT_SYMBOL_GPL(iommu_unmap_fast);
 
+#ifdef CONFIG_IOMMU_DMA
 /* iommu_unmap_fast() for dma-iommu, see iommu_map_aligned_atomic(). */
 size_t iommu_unmap_aligned_fast(struct iommu_domain *domain,
 				unsigned long iova, size_t size,
@@ -2547,6 +2551,7 @@ size_t iommu_unmap_aligned_fast(struct iommu_domain *domain,
 {
 	return __iommu_unmap_range(domain, iova, size, iotlb_gather);
 }
+#endif
 
 static ssize_t __iommu_map_sg(struct iommu_domain *domain, unsigned long iova,
 		struct scatterlist *sg, unsigned int nents, int prot,
