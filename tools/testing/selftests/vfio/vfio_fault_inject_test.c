@@ -68,6 +68,7 @@ FIXTURE_TEARDOWN(fault_inject)
 	if (self->buf && self->buf != MAP_FAILED)
 		munmap(self->buf, self->size);
 	vfio_test_dev_close(&self->dev);
+	vfio_test_fault_injection_restore();
 }
 
 static int map_dma(int container, void *buf, uint64_t iova, uint64_t size)

@@ -410,27 +410,62 @@ static int write_file(const char *path, const char *val)
 	return ret;
 }
 
+static const char * const fault_knobs[][2] = {
+	{ "failslab/ignore-gfp-wait", "N" },
+	{ "failslab/verbose", "1" },
+	{ "fail_page_alloc/ignore-gfp-wait", "N" },
+	{ "fail_page_alloc/ignore-gfp-highmem", "N" },
+	{ "fail_page_alloc/min-order", "0" },
+	{ "fail_page_alloc/verbose", "1" },
+};
+
+static char fault_knobs_found[ARRAY_SIZE(fault_knobs)][32];
+
+static int read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t len;
+
+	if (fd < 0)
+		return fail(path);
+	len = read(fd, buf, size - 1);
+	close(fd);
+	if (len <= 0)
+		return len ? fail(path) : -EIO;
+	buf[len] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
 int vfio_test_fault_injection_setup(void)
 {
-	static const char * const knobs[][2] = {
-		{ "failslab/ignore-gfp-wait", "N" },
-		{ "failslab/verbose", "1" },
-		{ "fail_page_alloc/ignore-gfp-wait", "N" },
-		{ "fail_page_alloc/ignore-gfp-highmem", "N" },
-		{ "fail_page_alloc/min-order", "0" },
-		{ "fail_page_alloc/verbose", "1" },
-	};
 	char path[128];
 	unsigned int i;
-	int ret;
+	int ret = 0;
 
-	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
-		snprintf(path, sizeof(path), "/sys/kernel/debug/%s", knobs[i][0]);
-		ret = write_file(path, knobs[i][1]);
-		if (ret)
-			return ret;
+	for (i = 0; i < ARRAY_SIZE(fault_knobs) && !ret; i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/debug/%s", fault_knobs[i][0]);
+		ret = read_file(path, fault_knobs_found[i], sizeof(fault_knobs_found[i]));
+		if (!ret)
+			ret = write_file(path, fault_knobs[i][1]);
 	}
-	return 0;
+	if (ret)
+		vfio_test_fault_injection_restore();
+	return ret;
+}
+
+void vfio_test_fault_injection_restore(void)
+{
+	char path[128];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fault_knobs); i++) {
+		if (!fault_knobs_found[i][0])
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/debug/%s", fault_knobs[i][0]);
+		write_file(path, fault_knobs_found[i]);
+		fault_knobs_found[i][0] = '\0';
+	}
 }
 
 /* Opened once per thread: opening it would count as allocations. */

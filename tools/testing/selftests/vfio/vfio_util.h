@@ -98,6 +98,8 @@ int vfio_test_zpci_fmb_update(const char *bdf, struct zpci_fmb *fmb,
  * allocation, sleeping or not, of any order, and say so in one line.
  */
 int vfio_test_fault_injection_setup(void);
+/* Put back the settings vfio_test_fault_injection_setup() found. */
+void vfio_test_fault_injection_restore(void);
 
 /*
  * Make the @nth allocation of the calling thread fail (fail-nth), counting
