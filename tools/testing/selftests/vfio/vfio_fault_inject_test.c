@@ -42,7 +42,6 @@ FIXTURE_SETUP(fault_inject)
 	ASSERT_NE(NULL, bdf);
 	if (access("/proc/thread-self/fail-nth", F_OK))
 		SKIP(return, "no fault injection (CONFIG_FAULT_INJECTION)");
-	ASSERT_EQ(0, vfio_test_fault_injection_setup());
 	ASSERT_EQ(0, vfio_test_dev_open(&self->dev, bdf));
 	self->size = MAP_PAGES * getpagesize();
 	self->buf = mmap(NULL, self->size, PROT_READ | PROT_WRITE,
@@ -61,6 +60,8 @@ FIXTURE_SETUP(fault_inject)
 	free(ranges);
 	self->avail = vfio_test_dma_avail(self->dev.container);
 	ASSERT_LT(0, self->avail);
+	/* Last: the teardown that puts the knobs back needs a setup done. */
+	ASSERT_EQ(0, vfio_test_fault_injection_setup());
 }
 
 FIXTURE_TEARDOWN(fault_inject)

@@ -95,6 +95,7 @@ FIXTURE_TEARDOWN(mmio)
 	if (self->map && self->map != MAP_FAILED)
 		munmap(self->map, self->bar.size);
 	vfio_test_dev_close(&self->dev);
+	vfio_test_fault_injection_restore();
 }
 
 TEST_F(mmio, read_of_untouched_mapping_matches_pread)
