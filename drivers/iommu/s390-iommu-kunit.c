@@ -77,7 +77,7 @@ static bool mapped(struct kunit *test, unsigned long iova)
 
 static void unmap_stops_at_the_first_unmapped_page(struct kunit *test)
 {
-	unsigned long iova = APERTURE_START + SZ_16M;
+	unsigned long iova = APERTURE_START + 16 * SZ_1M;
 	int i;
 
 	map_pages(test, iova, 4);
@@ -107,7 +107,7 @@ static void unmap_walks_across_page_tables(struct kunit *test)
 static void unmap_walks_across_segment_tables(struct kunit *test)
 {
 	/* A segment table maps 2 GiB: 6 GiB starts the next one. */
-	unsigned long iova = SZ_4G + SZ_2G - 2 * SZ_4K;
+	unsigned long iova = 3 * SZ_2G - 2 * SZ_4K;
 	int i;
 
 	map_pages(test, iova, 4);
@@ -119,7 +119,7 @@ static void unmap_walks_across_segment_tables(struct kunit *test)
 
 static void unmap_of_nothing_unmaps_nothing(struct kunit *test)
 {
-	unsigned long iova = APERTURE_START + SZ_1G;
+	unsigned long iova = APERTURE_START + 1024 * SZ_1M;
 
 	/* No segment table, then no page table, then no page. */
 	KUNIT_EXPECT_EQ(test, unmap_pages(test, iova, 1), 0);
