@@ -107,7 +107,7 @@ static void unmap_walks_across_page_tables(struct kunit *test)
 static void unmap_walks_across_segment_tables(struct kunit *test)
 {
 	/* A segment table maps 2 GiB: 6 GiB starts the next one. */
-	unsigned long iova = 3 * SZ_2G - 2 * SZ_4K;
+	unsigned long iova = 3UL * SZ_2G - 2 * SZ_4K;
 	int i;
 
 	map_pages(test, iova, 4);
