@@ -91,10 +91,10 @@ static void unmap_stops_at_the_first_unmapped_page(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, unmap_pages(test, iova + 5 * SZ_4K, 3), 3 * SZ_4K);
 }
 
-static void unmap_walks_across_page_tables(struct kunit *test)
+/* Map two pages on each side of @boundary, then unmap them in one call. */
+static void unmap_across(struct kunit *test, unsigned long boundary)
 {
-	/* A page table maps 1 MiB: two pages on each side of a boundary. */
-	unsigned long iova = APERTURE_START + 3 * SZ_1M - 2 * SZ_4K;
+	unsigned long iova = boundary - 2 * SZ_4K;
 	int i;
 
 	map_pages(test, iova, 4);
@@ -104,17 +104,16 @@ static void unmap_walks_across_page_tables(struct kunit *test)
 				       "page %d", i);
 }
 
+static void unmap_walks_across_page_tables(struct kunit *test)
+{
+	/* A page table maps 1 MiB. */
+	unmap_across(test, APERTURE_START + 3 * SZ_1M);
+}
+
 static void unmap_walks_across_segment_tables(struct kunit *test)
 {
 	/* A segment table maps 2 GiB: 6 GiB starts the next one. */
-	unsigned long iova = 3UL * SZ_2G - 2 * SZ_4K;
-	int i;
-
-	map_pages(test, iova, 4);
-	KUNIT_EXPECT_EQ(test, unmap_pages(test, iova, 4), 4 * SZ_4K);
-	for (i = 0; i < 4; i++)
-		KUNIT_EXPECT_FALSE_MSG(test, mapped(test, iova + i * SZ_4K),
-				       "page %d", i);
+	unmap_across(test, 3UL * SZ_2G);
 }
 
 static void unmap_of_nothing_unmaps_nothing(struct kunit *test)
