@@ -16,7 +16,9 @@
 #  6. both kernels with their root file system on virtio-blk, in the lazy,
 #     strict and flush-queue DMA modes; the patched one on 4 vCPUs with fio
 #     verifying everything it wrote, through ten exhaustions in lazy mode,
-#     where dma_map_benchmark shows one global flush per exhaustion;
+#     where dma_map_benchmark shows one global flush per exhaustion; in
+#     lazy mode, a disk unplugged under load through QEMU's monitor
+#     (device_del) and plugged back (device_add);
 #  7. built meanwhile: a modular KASAN kernel whose guest, on 4 vCPUs, loads
 #     KVM, vfio, virtio and the KUnit suites with modprobe and runs the
 #     selftests, and an x86_64 kernel booted on q35 with an Intel IOMMU, in

@@ -101,6 +101,7 @@ esac
 	echo "export VFIO_SELFTEST_DEVICE=$net"
 	echo "export VFIO_SELFTEST_BLK_DEVICE=$blk"
 	echo "export VFIO_SELFTEST_BLK_FAULT_DEVICE=$fault"
+	echo "QMP_TEST_DISK=$testdisk"	# for a guest that plugs the test disk back
 	for c in "${conf[@]+"${conf[@]}"}"; do echo "$c"; done
 	printf 'RUN_ARGS=%q\n' "$args"
 } > "$overlay/etc/bench.conf"
@@ -185,11 +186,24 @@ if [ "$arch" = x86_64 ]; then
 fi
 [ -z "$icount" ] || qemu+=(-icount "${VM_ICOUNT:-shift=0,sleep=off}")
 
+# The guest drives the monitor by printing "BENCH-QMP <command>" lines
+# (tools/qmp-relay.py): hot-unplug and plug of its devices.
+qmp_sock=$overlay/qmp.sock
+qemu+=(-qmp "unix:$qmp_sock,server=on,wait=off")
+: > "$log"
+python3 "$top/tools/qmp-relay.py" "$log" "$qmp_sock" > "$overlay/qmp.log" 2>&1 &
+relay=$!
+
 start=$(date +%s.%N)
 set +e
 timeout --foreground "$timeout" "${qemu[@]}" < /dev/null > "$log" 2>&1
 rc=$?
+wait $relay
 set -e
+if grep -q ' command ' "$overlay/qmp.log"; then
+	{ echo "BENCH-BEGIN qmp"; cat "$overlay/qmp.log"; echo "BENCH-END qmp"; } >> "$log"
+	sed 's/^/vm: /' "$overlay/qmp.log" >&2
+fi
 end=$(date +%s.%N)
 printf 'vm: %s: %.1f s, console in %s\n' "$(basename "$kernel")" \
 	"$(echo "$end - $start" | bc)" "${log#$top/}" >&2

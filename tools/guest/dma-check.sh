@@ -174,6 +174,54 @@ if [ "$mode" = lazy ]; then
 	check "sysfs_refuses_a_change_while_a_driver_is_bound" test $refused -ne 0 -a \
 		"$(group_type $fault_pci)" = DMA-LAZY
 fi
+
+# Hot-unplug through QEMU's monitor (tools/qmp-relay.py) of the test disk
+# 0002:00:00.0 while the kernel's virtio-blk driver reads it with O_DIRECT
+# in lazy mode, so that its domain holds lazily freed IOVAs when it goes;
+# then plug it back, with its zPCI function, and read it again.
+qmp() { echo "BENCH-QMP $*" > /dev/console; }
+wait_until() {	# up to 60 s
+	i=0
+	while [ $i -lt 300 ]; do
+		eval "$1" && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+test_disk_reads() {	# block device: sectors 0, 7 and 4095 hold their tags
+	for s in 0 7 4095; do
+		[ "$(dd if=/dev/$1 bs=512 skip=$s count=1 iflag=direct 2>/dev/null |
+			head -c 15)" = "$(printf 'SECTOR %08d' $s)" ] || return 1
+	done
+}
+if [ "$mode" = lazy ]; then
+	hp=0002:00:00.0
+	hp_pci=/sys/bus/pci/devices/$hp
+	hp_blk=$(ls $hp_pci/virtio*/block 2>/dev/null)
+	check "hotplug_disk_reads_before_unplug" test_disk_reads "$hp_blk"
+	( while dd if=/dev/$hp_blk of=/dev/null bs=64k iflag=direct 2>/dev/null; do :; done
+	  touch /tmp/hp-reader-stopped ) &
+	reader=$!
+	sleep 2
+	set -- $(counters $hp)
+	echo "# report: hotplug: $6 pages mapped on $hp, $3 global IOTLB flushes, at the unplug"
+	check "hotplug_unplugs_with_lazily_freed_iovas_outstanding" test "$6" -gt 0 -a "$3" -eq 0
+	qmp '{"execute":"device_del","arguments":{"id":"vtest"}}'
+	wait_until "[ ! -e $hp_pci ]"
+	check "hotplug_unplug_under_load_removes_the_function" test $? -eq 0
+	wait_until "[ -e /tmp/hp-reader-stopped ]"
+	check "hotplug_reads_in_flight_fail_and_stop" test $? -eq 0
+	wait $reader
+	qmp '{"execute":"blockdev-add","arguments":{"driver":"raw","node-name":"dtest","read-only":true,"file":{"driver":"file","filename":"'"$QMP_TEST_DISK"'","read-only":true}}}'
+	qmp '{"execute":"device_add","arguments":{"driver":"zpci","id":"ztest","uid":2,"fid":2,"target":"vtest"}}'
+	qmp '{"execute":"device_add","arguments":{"driver":"virtio-blk-pci","id":"vtest","drive":"dtest","disable-legacy":"on","iommu_platform":"on"}}'
+	wait_until "ls $hp_pci/virtio*/block > /dev/null 2>&1"
+	check "hotplug_plug_brings_the_function_back" test $? -eq 0
+	hp_blk=$(ls $hp_pci/virtio*/block 2>/dev/null)
+	check "hotplug_disk_reads_after_plug" test_disk_reads "$hp_blk"
+	check "hotplug_disk_domain_type_is_$want" test "$(group_type $hp_pci)" = "$want"
+fi
 kmemleak_check
 echo "1..$n"
 exit $fails

@@ -214,8 +214,10 @@ static int zpci_bus_create_pci_bus(struct zpci_bus *zbus, struct zpci_dev *fr, s
 static void zpci_bus_release(struct kref *kref)
 {
 	struct zpci_bus *zbus = container_of(kref, struct zpci_bus, kref);
+	struct pci_host_bridge *bridge;
 
 	if (zbus->bus) {
+		bridge = to_pci_host_bridge(zbus->bus->bridge);
 		pci_lock_rescan_remove();
 		pci_stop_root_bus(zbus->bus);
 
@@ -223,6 +225,8 @@ static void zpci_bus_release(struct kref *kref)
 		pci_free_resource_list(&zbus->resources);
 
 		pci_remove_root_bus(zbus->bus);
+		/* The reference pci_create_root_bus() left to its caller */
+		put_device(&bridge->dev);
 		pci_unlock_rescan_remove();
 	}
 

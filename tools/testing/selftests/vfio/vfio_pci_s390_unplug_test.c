@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hot-unplug of a vfio-pci function in use, through its s390 hotplug slot:
+ * writing 0 to /sys/bus/pci/slots/<fid>/power deconfigures the zPCI
+ * function.  vfio-pci's remove waits until user space lets the device go
+ * and asks for it through the request eventfd.  While the unplug starts,
+ * one thread reads the disk with DMA and, in the dma_and_mmio variant,
+ * another sits in the MMIO syscalls on the mmap()ed BAR; the test then
+ * lets the device go, the MMIO syscalls fail cleanly on the unmapped BAR,
+ * and after power on the function is back and reads the disk again.
+ *
+ * The device, named by $VFIO_SELFTEST_BLK_DEVICE, is a modern virtio-blk
+ * PCI device behind the IOMMU on a disk whose sector n starts with
+ * "SECTOR <n as 8 digits>".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "vfio_util.h"
+#include "vfio_virtio.h"
+
+#define REQUEST_TIMEOUT_MS	30000
+#define RETURN_TIMEOUT_S	60
+#define WARMUP_READS		8
+#define WARMUP_MMIO		64
+
+struct unplug_env {
+	struct vfio_test_dev dev;
+	struct virtio_blk blk;
+	char bdf[64];
+	char slot_power[PATH_MAX];
+	char *ring;
+	char *data;
+	uint64_t data_iova;
+	char *bar;		/* the BAR of the common configuration block */
+	size_t bar_size;
+	char *regs;		/* the common configuration block in it */
+	int req_fd;
+};
+
+/* Shared between threads: read and written with __atomic builtins. */
+struct load {
+	struct unplug_env *e;
+	int stop;
+	long done;		/* calls that succeeded */
+	int error;		/* the first failure's errno, or 0 */
+};
+
+#define LOAD(x)		__atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+#define COUNT(x)	__atomic_add_fetch(&(x), 1, __ATOMIC_RELEASE)
+
+FIXTURE(unplug) {
+	struct unplug_env e;
+};
+
+FIXTURE_VARIANT(unplug) {
+	bool mmio;
+};
+
+FIXTURE_VARIANT_ADD(unplug, dma) {
+	.mmio = false,
+};
+
+FIXTURE_VARIANT_ADD(unplug, dma_and_mmio) {
+	.mmio = true,
+};
+
+static long mmio_read(const void *addr, void *buf, size_t len)
+{
+	return syscall(__NR_s390_pci_mmio_read, (unsigned long)addr, buf, len);
+}
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}
+
+static bool device_present(const char *bdf)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+	return !stat(path, &st);
+}
+
+/* The power file of the hotplug slot whose address is @bdf's slot. */
+static int find_slot(const char *bdf, char *power, size_t len)
+{
+	char path[PATH_MAX], addr[64];
+	int slot, found = -ENOENT;
+	FILE *f;
+
+	for (slot = 0; slot < 4096 && found; slot++) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/slots/%08x/address", slot);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%63s", addr) == 1 &&
+		    !strncmp(addr, bdf, strlen(addr)) && bdf[strlen(addr)] == '.') {
+			snprintf(power, len, "/sys/bus/pci/slots/%08x/power", slot);
+			found = 0;
+		}
+		fclose(f);
+	}
+	return found;
+}
+
+static int register_request_eventfd(int device, int efd)
+{
+	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+
+	set->argsz = sizeof(buf);
+	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	set->index = VFIO_PCI_REQ_IRQ_INDEX;
+	set->start = 0;
+	set->count = 1;
+	memcpy(set->data, &efd, sizeof(int32_t));
+	return ioctl(device, VFIO_DEVICE_SET_IRQS, set);
+}
+
+static void *dma_buffer(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Open the device, start the driver, mmap the BAR, ask for requests. */
+static void open_env(struct __test_metadata *_metadata, struct unplug_env *e,
+		     bool mmio)
+{
+	struct virtio_pci_region common;
+	struct vfio_region_info bar;
+	struct vfio_iova_range *ranges;
+	uint64_t ring_iova = 0, start;
+	long page = getpagesize();
+	uint32_t nr, i;
+
+	ASSERT_EQ(0, vfio_test_dev_open(&e->dev, e->bdf));
+	ASSERT_EQ(0, vfio_test_iova_ranges(e->dev.container, &ranges, &nr));
+	for (i = 0; i < nr && !ring_iova; i++) {
+		start = ranges[i].start < (1UL << 20) ? 1UL << 20 : ranges[i].start;
+		if (start <= ranges[i].end && ranges[i].end - start >= 64 * page - 1)
+			ring_iova = start;
+	}
+	free(ranges);
+	ASSERT_NE(0, ring_iova);
+	e->data_iova = ring_iova + 16 * page;
+	e->ring = dma_buffer(VIRTIO_BLK_RING_BYTES);
+	e->data = dma_buffer(page);
+	ASSERT_NE(NULL, e->ring);
+	ASSERT_NE(NULL, e->data);
+	ASSERT_EQ(0, vfio_test_map_dma(e->dev.container, e->ring, ring_iova,
+				       VIRTIO_BLK_RING_BYTES));
+	ASSERT_EQ(0, vfio_test_map_dma(e->dev.container, e->data, e->data_iova, page));
+	ASSERT_EQ(0, virtio_blk_init(&e->blk, &e->dev, e->ring, ring_iova));
+
+	e->req_fd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, e->req_fd);
+	ASSERT_EQ(0, register_request_eventfd(e->dev.fd, e->req_fd))
+		TH_LOG("request eventfd: %s", strerror(errno));
+	if (!mmio)
+		return;
+
+	ASSERT_EQ(0, virtio_pci_find(&e->dev, VIRTIO_PCI_CAP_COMMON_CFG, &common));
+	ASSERT_EQ(0, vfio_test_region_info(&e->dev, common.bar, &bar));
+	e->bar = mmap(NULL, bar.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      e->dev.fd, bar.offset);
+	ASSERT_NE(MAP_FAILED, e->bar)
+		TH_LOG("mmap of BAR %u: %s", common.bar, strerror(errno));
+	e->bar_size = bar.size;
+	e->regs = e->bar + common.offset;
+}
+
+/* Give everything back; vfio-pci's remove waits for this. */
+static void close_env(struct unplug_env *e)
+{
+	if (e->bar && e->bar != MAP_FAILED)
+		munmap(e->bar, e->bar_size);
+	e->bar = NULL;
+	vfio_test_dev_close(&e->dev);
+	if (e->req_fd >= 0)
+		close(e->req_fd);
+	e->req_fd = -1;
+	if (e->ring)
+		munmap(e->ring, VIRTIO_BLK_RING_BYTES);
+	if (e->data)
+		munmap(e->data, getpagesize());
+	e->ring = NULL;
+	e->data = NULL;
+}
+
+static void *dma_load(void *arg)
+{
+	struct load *l = arg;
+	struct unplug_env *e = l->e;
+	uint64_t sector = 0;
+	int ret;
+
+	while (!LOAD(l->stop)) {
+		ret = virtio_blk_read(&e->blk, sector++ % 4096, e->data_iova,
+				      VIRTIO_BLK_SECTOR_SIZE, 1000);
+		if (ret) {
+			STORE(l->error, -ret);
+			break;
+		}
+		COUNT(l->done);
+	}
+	return NULL;
+}
+
+/* Reads the queue count until the BAR goes away under it. */
+static void *mmio_load(void *arg)
+{
+	struct load *l = arg;
+	uint16_t val;
+
+	while (!LOAD(l->stop)) {
+		if (mmio_read(l->e->regs + VIRTIO_COMMON_NUMQ, &val, sizeof(val))) {
+			STORE(l->error, errno);
+			break;
+		}
+		COUNT(l->done);
+	}
+	return NULL;
+}
+
+struct power_off {
+	const char *path;
+	int ret;
+};
+
+/* The write returns once the function is deconfigured. */
+static void *power_off(void *arg)
+{
+	struct power_off *p = arg;
+
+	p->ret = write_file(p->path, "0");
+	return NULL;
+}
+
+static bool wait_for(long *count, long want, int timeout_ms)
+{
+	while (LOAD(*count) < want && timeout_ms > 0) {
+		usleep(10000);
+		timeout_ms -= 10;
+	}
+	return LOAD(*count) >= want;
+}
+
+/* The function came back with a new struct pci_dev: hand it to vfio-pci. */
+static bool bind_to_vfio_pci(const char *bdf)
+{
+	char path[PATH_MAX], unbind[PATH_MAX + 8], link[PATH_MAX];
+	ssize_t n;
+	int i;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
+	if (write_file(path, "vfio-pci"))
+		return false;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	for (i = 0; i < 50; i++) {
+		n = readlink(path, link, sizeof(link) - 1);
+		link[n < 0 ? 0 : n] = 0;
+		if (strstr(link, "/vfio-pci"))
+			return true;
+		if (n >= 0) {
+			snprintf(unbind, sizeof(unbind), "%s/unbind", path);
+			write_file(unbind, bdf);
+		}
+		write_file("/sys/bus/pci/drivers_probe", bdf);
+		usleep(100000);
+	}
+	return false;
+}
+
+FIXTURE_SETUP(unplug)
+{
+	const char *bdf = vfio_test_bdf(VFIO_TEST_BLK_ENV);
+
+	self->e.req_fd = -1;
+	self->e.dev.fd = -1;
+	self->e.dev.group = -1;
+	self->e.dev.container = -1;
+	ASSERT_NE(NULL, bdf);
+	snprintf(self->e.bdf, sizeof(self->e.bdf), "%s", bdf);
+	ASSERT_EQ(0, find_slot(bdf, self->e.slot_power, sizeof(self->e.slot_power)))
+		TH_LOG("no hotplug slot for %s", bdf);
+	open_env(_metadata, &self->e, variant->mmio);
+}
+
+FIXTURE_TEARDOWN(unplug)
+{
+	close_env(&self->e);
+}
+
+TEST_F(unplug, function_in_use_goes_and_comes_back)
+{
+	struct unplug_env *e = &self->e;
+	struct load dma = { .e = e }, mmio = { .e = e };
+	struct power_off off = { .path = e->slot_power };
+	pthread_t dma_thread, mmio_thread, off_thread;
+	struct pollfd pfd = { .fd = e->req_fd, .events = POLLIN };
+	uint64_t requests;
+	int i;
+
+	ASSERT_EQ(0, pthread_create(&dma_thread, NULL, dma_load, &dma));
+	if (variant->mmio)
+		ASSERT_EQ(0, pthread_create(&mmio_thread, NULL, mmio_load, &mmio));
+	ASSERT_TRUE(wait_for(&dma.done, WARMUP_READS, 10000));
+	if (variant->mmio)
+		ASSERT_TRUE(wait_for(&mmio.done, WARMUP_MMIO, 10000));
+
+	/* The unplug: vfio-pci asks for the device back. */
+	ASSERT_EQ(0, pthread_create(&off_thread, NULL, power_off, &off));
+	ASSERT_EQ(1, poll(&pfd, 1, REQUEST_TIMEOUT_MS));
+	ASSERT_EQ(sizeof(requests), read(e->req_fd, &requests, sizeof(requests)));
+	EXPECT_TRUE(device_present(e->bdf));
+
+	/* The BAR goes while a thread is in the MMIO syscalls. */
+	if (variant->mmio) {
+		ASSERT_EQ(0, munmap(e->bar, e->bar_size));
+		e->bar = NULL;
+		for (i = 0; i < 200 && !LOAD(mmio.error); i++)
+			usleep(10000);
+		STORE(mmio.stop, 1);
+		pthread_join(mmio_thread, NULL);
+	}
+	STORE(dma.stop, 1);
+	pthread_join(dma_thread, NULL);
+	TH_LOG("report: unplug under load: %ld DMA reads (error %d), %ld MMIO reads, then errno %d",
+	       dma.done, dma.error, mmio.done, mmio.error);
+	EXPECT_EQ(0, dma.error);
+	if (variant->mmio) {
+		EXPECT_EQ(EINVAL, mmio.error);
+		EXPECT_GE(mmio.done, WARMUP_MMIO);
+		/* Nothing maps the BAR now: the syscall fails before the device. */
+		EXPECT_EQ(-1, mmio_read(e->regs + VIRTIO_COMMON_NUMQ, &i, 2));
+		EXPECT_EQ(EINVAL, errno);
+	}
+
+	close_env(e);
+	pthread_join(off_thread, NULL);
+	ASSERT_EQ(0, off.ret) TH_LOG("power off: %s", strerror(-off.ret));
+	ASSERT_FALSE(device_present(e->bdf));
+
+	/* Power on: the function is configured and scanned again. */
+	ASSERT_EQ(0, write_file(e->slot_power, "1"));
+	for (i = 0; i < RETURN_TIMEOUT_S * 10 && !device_present(e->bdf); i++)
+		usleep(100000);
+	ASSERT_TRUE(device_present(e->bdf));
+	ASSERT_TRUE(bind_to_vfio_pci(e->bdf));
+
+	open_env(_metadata, e, variant->mmio);
+	ASSERT_EQ(0, virtio_blk_read(&e->blk, 7, e->data_iova, VIRTIO_BLK_SECTOR_SIZE, 3000));
+	EXPECT_EQ(0, memcmp(e->data, "SECTOR 00000007", 15));
+	if (variant->mmio)
+		EXPECT_EQ(0, mmio_read(e->regs + VIRTIO_COMMON_NUMQ, &i, 2));
+}
+
+TEST_HARNESS_MAIN
