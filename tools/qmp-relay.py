@@ -3,18 +3,24 @@
 
     qmp-relay.py CONSOLE-LOG QMP-SOCKET
 
-Follows the console log QEMU writes; every line "BENCH-QMP <json>" is a
-QMP command, sent to the monitor's socket in order.  Prints each command,
-its reply and the monitor's events with the time since the start, and
-exits when QEMU closes the socket.  The guest sees the effect of a command
-in its own sysfs (a device gone, a device back), not the reply.
+Follows the console log QEMU writes; every "BENCH-QMP <json>" in it, even
+in a line the console merged with another, is a QMP command with an "id",
+sent to the monitor's socket once per id, in order.  A command the
+monitor refuses is tried again for up to RETRY_S seconds: a device_add
+can come while QEMU still removes the device it replaces.  Prints each
+command, its reply and the monitor's events with the time since the
+start, and exits when QEMU closes the socket.  The guest sees the effect
+of a command in its own sysfs (a device gone, a device back), not the
+reply.
 """
 import json
-import os
 import select
 import socket
 import sys
 import time
+
+RETRY_S = 10
+MARK = "BENCH-QMP "
 
 log_path, sock_path = sys.argv[1], sys.argv[2]
 t0 = time.monotonic()
@@ -39,49 +45,62 @@ if sock is None:
     sys.exit(1)
 
 buf = b""
+queue = []      # messages read but not yet handled
 
 
-def messages(timeout):
-    """Monitor messages that arrive within timeout seconds (None: EOF)."""
+def receive(timeout):
+    """Queue the messages that arrive within timeout s; False at EOF."""
     global buf
-    out = []
     ready, _, _ = select.select([sock], [], [], timeout)
     if ready:
         data = sock.recv(65536)
         if not data:
-            return None
+            return False
         buf += data
     while b"\n" in buf:
         line, buf = buf.split(b"\n", 1)
         if line.strip():
-            out.append(json.loads(line))
-    return out
+            queue.append(json.loads(line))
+    return True
+
+
+def flush_events():
+    while queue:
+        say("event " + json.dumps(queue.pop(0)))
 
 
 def execute(cmd):
+    """Send cmd and return its reply (matched by id); None at EOF."""
     sock.sendall(json.dumps(cmd).encode() + b"\n")
-    while True:
-        msgs = messages(30)
-        if msgs is None:
-            return None
-        for m in msgs:
-            if "event" in m:
-                say("event " + json.dumps(m))
-            else:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for i, m in enumerate(queue):
+            if m.get("id") == cmd.get("id") and ("return" in m or "error" in m):
+                del queue[i]
+                flush_events()
                 return m
+        if not receive(1):
+            return None
+    return {"error": {"desc": "no reply within 30 s"}}
 
 
-execute({"execute": "qmp_capabilities"})
+# The greeting comes first, then the capabilities negotiation.
+while not queue:
+    if not receive(30):
+        say("monitor closed before its greeting")
+        sys.exit(1)
+queue.pop(0)
+execute({"execute": "qmp_capabilities", "id": "relay-caps"})
 say("monitor ready")
+
+done = set()
 pos = 0
-pending = b""
+pending = ""
 while True:
-    msgs = messages(0.2)
-    if msgs is None:
+    if not receive(0.2):
         say("monitor closed")
         break
-    for m in msgs:
-        say("event " + json.dumps(m))
+    flush_events()
     try:
         with open(log_path, "rb") as f:
             f.seek(pos)
@@ -89,19 +108,35 @@ while True:
     except OSError:
         continue
     pos += len(data)
-    pending += data
-    while b"\n" in pending:
-        line, pending = pending.split(b"\n", 1)
-        line = line.rstrip(b"\r").decode(errors="replace")
-        if not line.startswith("BENCH-QMP "):
-            continue
+    pending += data.decode(errors="replace")
+    # Complete lines only: a command is parsed once the console ended it.
+    cut = pending.rfind("\n")
+    if cut < 0:
+        continue
+    text, pending = pending[:cut], pending[cut + 1:]
+    start = text.find(MARK)
+    while start >= 0:
         try:
-            cmd = json.loads(line[len("BENCH-QMP "):])
-        except ValueError as e:
-            say("bad command %r: %s" % (line, e))
+            cmd, end = json.JSONDecoder().raw_decode(text, start + len(MARK))
+        except ValueError:
+            say("unreadable command at %r" % text[start:start + 120])
+            start = text.find(MARK, start + 1)
             continue
-        say("command " + json.dumps(cmd))
-        reply = execute(cmd)
-        say("reply " + json.dumps(reply))
-        if reply is None:
-            sys.exit(0)
+        start = text.find(MARK, end)
+        if not isinstance(cmd, dict) or "id" not in cmd:
+            say("command without an id: %s" % json.dumps(cmd))
+            continue
+        if cmd["id"] in done:
+            continue
+        done.add(cmd["id"])
+        tries = 0
+        while True:
+            say("command " + json.dumps(cmd))
+            reply = execute(cmd)
+            say("reply " + json.dumps(reply))
+            if reply is None:
+                sys.exit(0)
+            tries += 1
+            if "error" not in reply or tries * 0.5 >= RETRY_S:
+                break
+            time.sleep(0.5)

@@ -196,7 +196,7 @@ relay=$!
 
 start=$(date +%s.%N)
 set +e
-timeout --foreground "$timeout" "${qemu[@]}" < /dev/null > "$log" 2>&1
+timeout --foreground -k 30 "$timeout" "${qemu[@]}" < /dev/null > "$log" 2>&1
 rc=$?
 wait $relay
 set -e

@@ -168,7 +168,56 @@ if [ "$mode" = lazy ]; then
 	refused=$?
 	check "sysfs_refuses_an_empty_type" test $refused -ne 0 -a \
 		"$(group_type $fault_pci)" = DMA-LAZY
+	# Every allocation of a switch to DMA-LAZY (the domain and its region
+	# table, the dma-iommu cookie, the IOVA domain, the lazy-flush
+	# bitmaps) fails in turn: /proc/self/fail-nth of a shell that writes
+	# the type file, with failslab and fail_page_alloc set to fail
+	# sleeping allocations too.  A failed write leaves the old type; a
+	# domain that cannot be allocated, or whose lazy-flush bookkeeping
+	# cannot, falls back to a strict DMA domain, as the core and
+	# dma-iommu do for a flush queue.
+	fi_dir=/sys/kernel/debug
+	fi_saved=
+	for k in failslab/ignore-gfp-wait fail_page_alloc/ignore-gfp-wait \
+		 fail_page_alloc/min-order failslab/verbose fail_page_alloc/verbose; do
+		fi_saved="$fi_saved $k=$(cat $fi_dir/$k)"
+	done
+	echo N > $fi_dir/failslab/ignore-gfp-wait
+	echo N > $fi_dir/fail_page_alloc/ignore-gfp-wait
+	echo 0 > $fi_dir/fail_page_alloc/min-order
+	echo 1 > $fi_dir/failslab/verbose
+	echo 1 > $fi_dir/fail_page_alloc/verbose
+	type_file=$fault_pci/iommu_group/type
+	nth=1 failed=0 absorbed=0 fallback=0 bad=0
+	while [ $nth -le 300 ]; do
+		[ "$(group_type $fault_pci)" = DMA ] ||
+			echo DMA > $type_file 2>/dev/null || bad=$((bad + 1))
+		set -- $(sh -c "echo $nth > /proc/self/fail-nth
+			echo DMA-LAZY > $type_file
+			rc=\$?
+			read left < /proc/self/fail-nth
+			echo \$rc \${left:-0}" 2>/dev/null)
+		rc=$1 left=$2
+		now=$(group_type $fault_pci)
+		[ "$left" = 0 ] || break
+		case "$rc/$now" in
+		0/DMA-LAZY)	absorbed=$((absorbed + 1)) ;;
+		0/DMA)		fallback=$((fallback + 1)) ;;
+		*/DMA)		failed=$((failed + 1)) ;;
+		*)		bad=$((bad + 1))
+				echo "# fault injection: allocation $nth: write rc $rc, type $now" ;;
+		esac
+		nth=$((nth + 1))
+	done
+	for kv in $fi_saved; do echo "${kv#*=}" > "$fi_dir/${kv%%=*}"; done
+	echo DMA-LAZY > $type_file 2>/dev/null
 	echo "0005:00:00.0" > /sys/bus/pci/drivers_probe
+	blk=$(ls $fault_pci/virtio*/block 2>/dev/null)
+	sector=$(dd if=/dev/$blk bs=512 skip=7 count=1 iflag=direct 2>/dev/null | head -c 15)
+	echo "# report: fault injection: $((nth - 1)) allocations of a switch to DMA-LAZY failed in turn: $failed failed the write (type unchanged), $fallback fell back to DMA, $absorbed were absorbed, $bad other outcomes"
+	check "sysfs_switch_fails_cleanly_at_every_allocation" \
+		test "$nth" -gt 1 -a "$nth" -le 300 -a "$bad" -eq 0 -a \
+		"$(group_type $fault_pci)" = DMA-LAZY -a "$sector" = "SECTOR 00000007"
 	echo DMA > $fault_pci/iommu_group/type 2>/dev/null
 	refused=$?
 	check "sysfs_refuses_a_change_while_a_driver_is_bound" test $refused -ne 0 -a \
@@ -178,7 +227,8 @@ fi
 # Hot-unplug through QEMU's monitor (tools/qmp-relay.py) of the test disk
 # 0002:00:00.0 while the kernel's virtio-blk driver reads it with O_DIRECT
 # in lazy mode, so that its domain holds lazily freed IOVAs when it goes;
-# then plug it back, with its zPCI function, and read it again.
+# then plug it back, with its zPCI function, and read it again.  Each
+# command carries an id the relay runs once.
 qmp() { echo "BENCH-QMP $*" > /dev/console; }
 wait_until() {	# up to 60 s
 	i=0
@@ -200,6 +250,7 @@ if [ "$mode" = lazy ]; then
 	hp_pci=/sys/bus/pci/devices/$hp
 	hp_blk=$(ls $hp_pci/virtio*/block 2>/dev/null)
 	check "hotplug_disk_reads_before_unplug" test_disk_reads "$hp_blk"
+	rm -f /tmp/hp-reader-stopped
 	( while dd if=/dev/$hp_blk of=/dev/null bs=64k iflag=direct 2>/dev/null; do :; done
 	  touch /tmp/hp-reader-stopped ) &
 	reader=$!
@@ -207,17 +258,24 @@ if [ "$mode" = lazy ]; then
 	set -- $(counters $hp)
 	echo "# report: hotplug: $6 pages mapped on $hp, $3 global IOTLB flushes, at the unplug"
 	check "hotplug_unplugs_with_lazily_freed_iovas_outstanding" test "$6" -gt 0 -a "$3" -eq 0
-	qmp '{"execute":"device_del","arguments":{"id":"vtest"}}'
+	reading=no
+	kill -0 $reader 2>/dev/null && [ ! -e /tmp/hp-reader-stopped ] && reading=yes
+	qmp '{"execute":"device_del","arguments":{"id":"vtest"},"id":"hp-del"}'
 	wait_until "[ ! -e $hp_pci ]"
-	check "hotplug_unplug_under_load_removes_the_function" test $? -eq 0
+	gone=$?
+	check "hotplug_unplug_under_load_removes_the_function" test $gone -eq 0
 	wait_until "[ -e /tmp/hp-reader-stopped ]"
-	check "hotplug_reads_in_flight_fail_and_stop" test $? -eq 0
+	stopped=$?
+	check "hotplug_reads_in_flight_fail_and_stop" test $reading = yes -a $stopped -eq 0
+	kill $reader 2>/dev/null
 	wait $reader
-	qmp '{"execute":"blockdev-add","arguments":{"driver":"raw","node-name":"dtest","read-only":true,"file":{"driver":"file","filename":"'"$QMP_TEST_DISK"'","read-only":true}}}'
-	qmp '{"execute":"device_add","arguments":{"driver":"zpci","id":"ztest","uid":2,"fid":2,"target":"vtest"}}'
-	qmp '{"execute":"device_add","arguments":{"driver":"virtio-blk-pci","id":"vtest","drive":"dtest","disable-legacy":"on","iommu_platform":"on"}}'
-	wait_until "ls $hp_pci/virtio*/block > /dev/null 2>&1"
-	check "hotplug_plug_brings_the_function_back" test $? -eq 0
+	if [ $gone -eq 0 ]; then
+		qmp '{"execute":"blockdev-add","arguments":{"driver":"raw","node-name":"dtest","read-only":true,"file":{"driver":"file","filename":"'"$QMP_TEST_DISK"'","read-only":true}},"id":"hp-drive"}'
+		qmp '{"execute":"device_add","arguments":{"driver":"zpci","id":"ztest","uid":2,"fid":2,"target":"vtest"},"id":"hp-zpci"}'
+		qmp '{"execute":"device_add","arguments":{"driver":"virtio-blk-pci","id":"vtest","drive":"dtest","disable-legacy":"on","iommu_platform":"on"},"id":"hp-disk"}'
+		wait_until "ls $hp_pci/virtio*/block > /dev/null 2>&1"
+	fi
+	check "hotplug_plug_brings_the_function_back" test -e $hp_pci
 	hp_blk=$(ls $hp_pci/virtio*/block 2>/dev/null)
 	check "hotplug_disk_reads_after_plug" test_disk_reads "$hp_blk"
 	check "hotplug_disk_domain_type_is_$want" test "$(group_type $hp_pci)" = "$want"

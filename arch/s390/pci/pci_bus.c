@@ -226,7 +226,7 @@ static void zpci_bus_release(struct kref *kref)
 
 		pci_remove_root_bus(zbus->bus);
 		/* The reference pci_create_root_bus() left to its caller */
-		put_device(&bridge->dev);
+		pci_free_host_bridge(bridge);
 		pci_unlock_rescan_remove();
 	}
 
