@@ -202,7 +202,7 @@ wait $relay
 set -e
 if grep -q ' command ' "$overlay/qmp.log"; then
 	{ echo "BENCH-BEGIN qmp"; cat "$overlay/qmp.log"; echo "BENCH-END qmp"; } >> "$log"
-	sed 's/^/vm: /' "$overlay/qmp.log" >&2
+	grep -v ' event ' "$overlay/qmp.log" | sed 's/^/vm: /' >&2
 fi
 end=$(date +%s.%N)
 printf 'vm: %s: %.1f s, console in %s\n' "$(basename "$kernel")" \
