@@ -81,13 +81,14 @@ def execute(cmd):
                 return m
         if not receive(1):
             return None
-    return {"error": {"desc": "no reply within 30 s"}}
+    return {"relay-error": "no reply within 30 s"}
 
 
 # The greeting comes first, then the capabilities negotiation.
+deadline = time.monotonic() + 30
 while not queue:
-    if not receive(30):
-        say("monitor closed before its greeting")
+    if not receive(1) or time.monotonic() > deadline:
+        say("no greeting from the monitor")
         sys.exit(1)
 queue.pop(0)
 execute({"execute": "qmp_capabilities", "id": "relay-caps"})
@@ -129,14 +130,14 @@ while True:
         if cmd["id"] in done:
             continue
         done.add(cmd["id"])
-        tries = 0
+        # Only a refusal from QEMU is tried again, until RETRY_S passed.
+        deadline = time.monotonic() + RETRY_S
         while True:
             say("command " + json.dumps(cmd))
             reply = execute(cmd)
             say("reply " + json.dumps(reply))
             if reply is None:
                 sys.exit(0)
-            tries += 1
-            if "error" not in reply or tries * 0.5 >= RETRY_S:
+            if "error" not in reply or time.monotonic() > deadline:
                 break
             time.sleep(0.5)

@@ -207,7 +207,7 @@ fi
 end=$(date +%s.%N)
 printf 'vm: %s: %.1f s, console in %s\n' "$(basename "$kernel")" \
 	"$(echo "$end - $start" | bc)" "${log#$top/}" >&2
-if [ $rc -eq 124 ]; then
+if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then	# 137: killed after the grace time
 	echo "vm: TIMEOUT after $timeout s" | tee -a "$log" >&2
 	exit 124
 fi
