@@ -140,8 +140,9 @@ stage "patched kernel under QEMU"
 boot "$series_kernel" series
 
 stage "base kernel under QEMU (feature tests must fail, guards pass)"
-# The fuzzer fails on base within its first thousand calls.
-VM_ARGS=(--conf "export VFIO_FUZZ_ITERATIONS=5000")
+# The fuzzer's base result is not judged (it fails there when a map races
+# a reset, by chance): a short run shows what it meets.
+VM_ARGS=(--conf "export VFIO_FUZZ_ITERATIONS=2000")
 boot "$base_kernel" base
 VM_ARGS=()
 

@@ -12,6 +12,11 @@
  * thread of the test itself would keep the device open if the test died
  * while the power off waits for it.
  *
+ * The reset test resets the function (VFIO_DEVICE_RESET, through its
+ * hotplug slot on s390) again and again while a thread per CPU maps and
+ * unmaps DMA and another sits in the MMIO syscalls: every call succeeds,
+ * and afterwards the disk reads through the mappings made before.
+ *
  * The device, named by $VFIO_SELFTEST_BLK_DEVICE, is a modern virtio-blk
  * PCI device behind the IOMMU on a disk whose sector n starts with
  * "SECTOR <n as 8 digits>".
@@ -40,6 +45,8 @@
 #define RETURN_TIMEOUT_S	60
 #define WARMUP_READS		8
 #define WARMUP_MMIO		64
+#define RESETS			64
+#define MAX_MAPPERS		8
 
 struct unplug_env {
 	struct vfio_test_dev dev;
@@ -48,6 +55,7 @@ struct unplug_env {
 	char slot_power[PATH_MAX];
 	char *ring;
 	char *data;
+	uint64_t ring_iova;
 	uint64_t data_iova;
 	char *bar;		/* the BAR of the common configuration block */
 	size_t bar_size;
@@ -91,19 +99,6 @@ FIXTURE_VARIANT_ADD(unplug, dma_and_mmio) {
 static long mmio_read(const void *addr, void *buf, size_t len)
 {
 	return syscall(__NR_s390_pci_mmio_read, (unsigned long)addr, buf, len);
-}
-
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
 }
 
 static bool device_present(const char *bdf)
@@ -178,6 +173,7 @@ static void open_env(struct __test_metadata *_metadata, struct unplug_env *e,
 	}
 	free(ranges);
 	ASSERT_NE(0, ring_iova);
+	e->ring_iova = ring_iova;
 	e->data_iova = ring_iova + 16 * page;
 	e->ring = dma_buffer(VIRTIO_BLK_RING_BYTES);
 	e->data = dma_buffer(page);
@@ -283,7 +279,7 @@ static pid_t start_writer(const char *power, int *to, int *from)
 	close(cmd[1]);
 	close(res[0]);
 	while (read(cmd[0], val, 1) == 1) {
-		ret = write_file(power, val);
+		ret = vfio_test_write_file(power, val);
 		if (write(res[1], &ret, sizeof(ret)) != sizeof(ret))
 			break;
 	}
@@ -320,7 +316,7 @@ static bool bind_to_vfio_pci(const char *bdf)
 	int i;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
-	if (write_file(path, "vfio-pci"))
+	if (vfio_test_write_file(path, "vfio-pci"))
 		return false;
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
 	for (i = 0; i < 50; i++) {
@@ -330,9 +326,9 @@ static bool bind_to_vfio_pci(const char *bdf)
 			return true;
 		if (n >= 0) {
 			snprintf(unbind, sizeof(unbind), "%s/unbind", path);
-			write_file(unbind, bdf);
+			vfio_test_write_file(unbind, bdf);
 		}
-		write_file("/sys/bus/pci/drivers_probe", bdf);
+		vfio_test_write_file("/sys/bus/pci/drivers_probe", bdf);
 		usleep(100000);
 	}
 	return false;
@@ -383,7 +379,7 @@ FIXTURE_TEARDOWN(unplug)
 		waitpid(self->writer, NULL, 0);
 	}
 	if (!device_present(self->e.bdf)) {
-		write_file(self->e.slot_power, "1");
+		vfio_test_write_file(self->e.slot_power, "1");
 		for (i = 0; i < RETURN_TIMEOUT_S * 10 && !device_present(self->e.bdf); i++)
 			usleep(100000);
 	}
@@ -455,7 +451,7 @@ TEST_F_TIMEOUT(unplug, function_in_use_goes_and_comes_back, 180)
 	ASSERT_FALSE(device_present(e->bdf));
 
 	/* Power on: the function is configured and scanned again. */
-	ASSERT_EQ(0, write_file(e->slot_power, "1"));
+	ASSERT_EQ(0, vfio_test_write_file(e->slot_power, "1"));
 	for (i = 0; i < RETURN_TIMEOUT_S * 10 && !device_present(e->bdf); i++)
 		usleep(100000);
 	ASSERT_TRUE(device_present(e->bdf));
@@ -466,6 +462,134 @@ TEST_F_TIMEOUT(unplug, function_in_use_goes_and_comes_back, 180)
 	EXPECT_EQ(0, memcmp(e->data, "SECTOR 00000007", 15));
 	if (variant->mmio)
 		EXPECT_EQ(0, mmio_read(e->regs + VIRTIO_COMMON_NUMQ, &i, 2));
+}
+
+/* A thread that maps and unmaps a page of its own until told to stop. */
+struct mapper {
+	struct load l;
+	void *buf;
+	uint64_t iova;
+	pthread_t thread;
+	bool running;
+};
+
+static void *map_load(void *arg)
+{
+	struct mapper *m = arg;
+	int container = m->l.e->dev.container;
+	long page = getpagesize();
+	int ret;
+
+	while (!LOAD(m->l.stop)) {
+		ret = vfio_test_map_dma(container, m->buf, m->iova, page);
+		if (!ret)
+			ret = vfio_test_unmap_dma(container, m->iova, page, 0, NULL);
+		if (ret) {
+			STORE(m->l.error, -ret);
+			break;
+		}
+		COUNT(m->l.done);
+	}
+	return NULL;
+}
+
+FIXTURE(reset) {
+	struct unplug_env e;
+	struct mapper map[MAX_MAPPERS];
+	int nr_mappers;
+	struct load mmio;
+	pthread_t mmio_thread;
+	bool mmio_running;
+};
+
+FIXTURE_SETUP(reset)
+{
+	const char *bdf = vfio_test_bdf(VFIO_TEST_BLK_ENV);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	long page = getpagesize();
+	int i;
+
+	self->e.req_fd = -1;
+	self->e.dev.fd = -1;
+	self->e.dev.group = -1;
+	self->e.dev.container = -1;
+	ASSERT_NE(NULL, bdf);
+	snprintf(self->e.bdf, sizeof(self->e.bdf), "%s", bdf);
+	self->mmio.e = &self->e;
+	open_env(_metadata, &self->e, true);
+	/* A mapper per CPU, each with a page of IOVA after the data page. */
+	self->nr_mappers = cpus < 1 ? 1 : cpus > MAX_MAPPERS ? MAX_MAPPERS : cpus;
+	for (i = 0; i < self->nr_mappers; i++) {
+		self->map[i].l.e = &self->e;
+		self->map[i].iova = self->e.data_iova + (16 + i) * page;
+		self->map[i].buf = dma_buffer(page);
+		ASSERT_NE(NULL, self->map[i].buf);
+	}
+}
+
+FIXTURE_TEARDOWN(reset)
+{
+	int i;
+
+	stop_load(&self->mmio, self->mmio_thread, &self->mmio_running);
+	for (i = 0; i < self->nr_mappers; i++) {
+		stop_load(&self->map[i].l, self->map[i].thread, &self->map[i].running);
+		if (self->map[i].buf)
+			munmap(self->map[i].buf, getpagesize());
+	}
+	close_env(&self->e);
+}
+
+/* Wait until @l made one more call; false if it stopped or hangs. */
+static bool moves_on(struct load *l)
+{
+	return !LOAD(l->error) && wait_for(&l->done, LOAD(l->done) + 1, 10000);
+}
+
+TEST_F_TIMEOUT(reset, dma_and_mmio_keep_working_across_resets, 120)
+{
+	struct unplug_env *e = &self->e;
+	long maps = 0;
+	int i, r;
+
+	ASSERT_TRUE(e->dev.info.flags & VFIO_DEVICE_FLAGS_RESET);
+	for (i = 0; i < self->nr_mappers; i++) {
+		ASSERT_EQ(0, pthread_create(&self->map[i].thread, NULL, map_load,
+					    &self->map[i]));
+		self->map[i].running = true;
+	}
+	ASSERT_EQ(0, pthread_create(&self->mmio_thread, NULL, mmio_load, &self->mmio));
+	self->mmio_running = true;
+
+	for (r = 0; r < RESETS; r++) {
+		/* Each reset finds every thread at work. */
+		for (i = 0; i < self->nr_mappers; i++) {
+			ASSERT_TRUE(moves_on(&self->map[i].l))
+				TH_LOG("reset %d: mapper %d: %s", r, i,
+				       strerror(self->map[i].l.error));
+		}
+		ASSERT_TRUE(moves_on(&self->mmio))
+			TH_LOG("reset %d: MMIO: %s", r, strerror(self->mmio.error));
+		ASSERT_EQ(0, ioctl(e->dev.fd, VFIO_DEVICE_RESET))
+			TH_LOG("reset %d: %s", r, strerror(errno));
+	}
+
+	stop_load(&self->mmio, self->mmio_thread, &self->mmio_running);
+	for (i = 0; i < self->nr_mappers; i++) {
+		stop_load(&self->map[i].l, self->map[i].thread, &self->map[i].running);
+		maps += self->map[i].l.done;
+		EXPECT_EQ(0, self->map[i].l.error)
+			TH_LOG("mapper %d: %s", i, strerror(self->map[i].l.error));
+	}
+	EXPECT_EQ(0, self->mmio.error) TH_LOG("MMIO: %s", strerror(self->mmio.error));
+	TH_LOG("report: %d resets: %ld DMA maps and unmaps by %d threads, %ld MMIO reads",
+	       RESETS, maps, self->nr_mappers, self->mmio.done);
+
+	/* The device lost its queues, not the mappings made before. */
+	ASSERT_EQ(0, virtio_blk_init(&e->blk, &e->dev, e->ring, e->ring_iova));
+	memset(e->data, 0, getpagesize());
+	ASSERT_EQ(0, virtio_blk_read(&e->blk, 7, e->data_iova, VIRTIO_BLK_SECTOR_SIZE, 3000));
+	EXPECT_EQ(0, memcmp(e->data, "SECTOR 00000007", 15));
 }
 
 TEST_HARNESS_MAIN

@@ -39,20 +39,6 @@ static int read_param(const char *path, unsigned long *val)
 }
 
 /* Write @text to @path: 0, or the negative errno of the write. */
-static int write_text(const char *path, const char *text)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
-
 FIXTURE(dma) {
 	struct vfio_test_dev dev;
 	const char *bdf;
@@ -85,7 +71,7 @@ FIXTURE_TEARDOWN(dma)
 
 	vfio_test_dev_close(&self->dev);
 	snprintf(text, sizeof(text), "%lu", self->saved_limit);
-	write_text(DMA_ENTRY_LIMIT, text);
+	vfio_test_write_file(DMA_ENTRY_LIMIT, text);
 	free(self->ranges);
 }
 
@@ -166,17 +152,19 @@ TEST_F(dma, maps_until_enospc_equal_the_reported_count)
 {
 	int64_t avail;
 	uint64_t unmapped;
-	int i;
+	int i, ret;
 
 	/* The limit applies to containers opened after it is set. */
 	vfio_test_dev_close(&self->dev);
-	ASSERT_EQ(0, write_text(DMA_ENTRY_LIMIT, "12"));
+	ASSERT_EQ(0, vfio_test_write_file(DMA_ENTRY_LIMIT, "12"));
 	ASSERT_EQ(0, vfio_test_dev_open(&self->dev, self->bdf));
 
 	avail = avail();
 	ASSERT_EQ(12, avail);
-	for (i = 0; i < avail; i++)
-		ASSERT_EQ(0, map_page(self, i)) TH_LOG("map %d of %lld", i, (long long)avail);
+	for (i = 0; i < avail; i++) {
+		ret = map_page(self, i);
+		ASSERT_EQ(0, ret) TH_LOG("map %d of %lld", i, (long long)avail);
+	}
 	EXPECT_EQ(0, avail());
 	EXPECT_EQ(-ENOSPC, map_page(self, i));
 	EXPECT_EQ(0, avail());
@@ -202,7 +190,8 @@ TEST_F(dma, dma_entry_limit_refuses_malformed_values)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		EXPECT_GT(0, write_text(DMA_ENTRY_LIMIT, bad[i])) TH_LOG("\"%s\"", bad[i]);
+		EXPECT_GT(0, vfio_test_write_file(DMA_ENTRY_LIMIT, bad[i]))
+			TH_LOG("\"%s\"", bad[i]);
 		ASSERT_EQ(0, read_param(DMA_ENTRY_LIMIT, &now));
 		EXPECT_EQ(self->saved_limit, now);
 	}
@@ -331,7 +320,7 @@ TEST_F(dma, short_get_info_reports_needed_size_and_writes_nothing_past_argsz)
 	const uint32_t sizes[] = {
 		offsetof(struct vfio_iommu_type1_info, cap_offset), fixed, fixed + 8,
 	};
-	unsigned char *buf;
+	unsigned char *buf, byte;
 	unsigned int i;
 	size_t b;
 
@@ -349,8 +338,10 @@ TEST_F(dma, short_get_info_reports_needed_size_and_writes_nothing_past_argsz)
 		EXPECT_EQ(full->argsz, info->argsz);
 		if (sizes[i] >= fixed)
 			EXPECT_EQ(0, info->cap_offset);
-		for (b = sizes[i]; b < full->argsz + 64; b++)
-			ASSERT_EQ(0xa5, buf[b]) TH_LOG("argsz %u: byte %zu written", sizes[i], b);
+		for (b = sizes[i]; b < full->argsz + 64; b++) {
+			byte = buf[b];
+			ASSERT_EQ(0xa5, byte) TH_LOG("argsz %u: byte %zu written", sizes[i], b);
+		}
 	}
 	free(buf);
 	free(full);
@@ -370,14 +361,14 @@ TEST_F(dma, fgsp_probe_maps_two_aligned_pages_inside_a_usable_range)
 
 	vfio_test_dev_close(&self->dev);
 	snprintf(filter, sizeof(filter), "common_pid == %d", getpid());
-	ASSERT_EQ(0, write_text(TRACE "/events/iommu/map/filter", filter));
-	ASSERT_EQ(0, write_text(TRACE "/events/iommu/unmap/filter", filter));
-	ASSERT_EQ(0, write_text(TRACE "/trace", ""));
-	ASSERT_EQ(0, write_text(TRACE "/events/iommu/map/enable", "1"));
-	ASSERT_EQ(0, write_text(TRACE "/events/iommu/unmap/enable", "1"));
+	ASSERT_EQ(0, vfio_test_write_file(TRACE "/events/iommu/map/filter", filter));
+	ASSERT_EQ(0, vfio_test_write_file(TRACE "/events/iommu/unmap/filter", filter));
+	ASSERT_EQ(0, vfio_test_write_file(TRACE "/trace", ""));
+	ASSERT_EQ(0, vfio_test_write_file(TRACE "/events/iommu/map/enable", "1"));
+	ASSERT_EQ(0, vfio_test_write_file(TRACE "/events/iommu/unmap/enable", "1"));
 	ASSERT_EQ(0, vfio_test_dev_open(&self->dev, self->bdf));
-	write_text(TRACE "/events/iommu/map/enable", "0");
-	write_text(TRACE "/events/iommu/unmap/enable", "0");
+	vfio_test_write_file(TRACE "/events/iommu/map/enable", "0");
+	vfio_test_write_file(TRACE "/events/iommu/unmap/enable", "0");
 
 	f = fopen(TRACE "/trace", "r");
 	ASSERT_NE(NULL, f);

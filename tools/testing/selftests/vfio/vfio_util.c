@@ -41,6 +41,21 @@ const char *vfio_test_bdf(const char *env)
 	return bdf;
 }
 
+int vfio_test_write_file(const char *path, const char *val)
+{
+	ssize_t len = strlen(val), n;
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, len);
+	if (n != len)
+		ret = n < 0 ? -errno : -EIO;
+	close(fd);
+	errno = -ret;
+	return ret;
+}
+
 static int group_of(const char *bdf)
 {
 	char link[PATH_MAX], path[PATH_MAX];
@@ -398,18 +413,6 @@ int vfio_test_zpci_fmb_update(const char *bdf, struct zpci_fmb *fmb,
 	return -ETIMEDOUT;
 }
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return fail(path);
-	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		ret = fail(path);
-	close(fd);
-	return ret;
-}
-
 static const char * const fault_knobs[][2] = {
 	{ "failslab/ignore-gfp-wait", "N" },
 	{ "failslab/verbose", "1" },
@@ -446,8 +449,8 @@ int vfio_test_fault_injection_setup(void)
 	for (i = 0; i < ARRAY_SIZE(fault_knobs) && !ret; i++) {
 		snprintf(path, sizeof(path), "/sys/kernel/debug/%s", fault_knobs[i][0]);
 		ret = read_file(path, fault_knobs_found[i], sizeof(fault_knobs_found[i]));
-		if (!ret)
-			ret = write_file(path, fault_knobs[i][1]);
+		if (!ret && vfio_test_write_file(path, fault_knobs[i][1]))
+			ret = fail(path);
 	}
 	if (ret)
 		vfio_test_fault_injection_restore();
@@ -463,7 +466,7 @@ void vfio_test_fault_injection_restore(void)
 		if (!fault_knobs_found[i][0])
 			continue;
 		snprintf(path, sizeof(path), "/sys/kernel/debug/%s", fault_knobs[i][0]);
-		write_file(path, fault_knobs_found[i]);
+		vfio_test_write_file(path, fault_knobs_found[i]);
 		fault_knobs_found[i][0] = '\0';
 	}
 }

@@ -30,6 +30,9 @@ struct vfio_test_dev {
 /* PCI address from @env, or NULL after saying on stderr what is missing. */
 const char *vfio_test_bdf(const char *env);
 
+/* Write @val to the file at @path: 0, or -errno (errno is set too). */
+int vfio_test_write_file(const char *path, const char *val);
+
 /* Open @bdf through a fresh type1v2 container. */
 int vfio_test_dev_open(struct vfio_test_dev *dev, const char *bdf);
 void vfio_test_dev_close(struct vfio_test_dev *dev);
