@@ -52,7 +52,8 @@ int vfio_test_write_file(const char *path, const char *val)
 	if (n != len)
 		ret = n < 0 ? -errno : -EIO;
 	close(fd);
-	errno = -ret;
+	if (ret)
+		errno = -ret;
 	return ret;
 }
 
@@ -347,8 +348,10 @@ int vfio_test_zpci_fmb(const char *bdf, struct zpci_fmb *fmb)
 	FILE *f;
 	int tries;
 
-	if (fmb_path(bdf, path, sizeof(path)))
+	if (fmb_path(bdf, path, sizeof(path))) {
+		errno = ENAMETOOLONG;
 		return -ENAMETOOLONG;
+	}
 	for (tries = 0; tries < 2; tries++) {
 		bool disabled = false;
 
@@ -433,8 +436,12 @@ static int read_file(const char *path, char *buf, size_t size)
 		return fail(path);
 	len = read(fd, buf, size - 1);
 	close(fd);
-	if (len <= 0)
-		return len ? fail(path) : -EIO;
+	if (len < 0)
+		return fail(path);
+	if (!len) {
+		errno = EIO;
+		return -EIO;
+	}
 	buf[len] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
