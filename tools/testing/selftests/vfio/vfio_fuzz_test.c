@@ -67,6 +67,7 @@ static const int ok_errnos[NR_OPS][8] = {
 
 struct fuzz_ctx {
 	struct vfio_test_dev *dev;
+	int stop;			/* set by a teardown after a failure */
 	struct virtio_pci_region common;
 	struct vfio_region_info bar;
 	char *map;			/* the BAR, mapped by the fixture */
@@ -361,6 +362,8 @@ static void *fuzz_thread_fn(void *arg)
 	int ret, err;
 
 	for (i = 0; i < t->ctx->iterations; i++) {
+		if (__atomic_load_n(&t->ctx->stop, __ATOMIC_RELAXED))
+			break;
 		roll = below(&t->rng, 1000);
 		for (op = 0; roll >= op_weights[op]; op++)
 			roll -= op_weights[op];
@@ -549,6 +552,7 @@ FIXTURE_TEARDOWN(fuzz)
 	unsigned int i;
 
 	/* A failed ASSERT may leave threads running: they use the buffers. */
+	__atomic_store_n(&self->ctx.stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < self->nr_threads; i++)
 		if (self->threads[i].running)
 			pthread_join(self->threads[i].tid, NULL);

@@ -195,17 +195,20 @@ TEST_F(dma, maps_until_enospc_equal_the_reported_count)
 
 TEST_F(dma, dma_entry_limit_refuses_malformed_values)
 {
-	static const char * const bad[] = {
-		"abc", "-1", "4294967296", "\n", "12abc", "0x",
+	/* Not a number (EINVAL), or a number of more than 32 bits (ERANGE). */
+	static const struct {
+		const char *val;
+		int err;
+	} bad[] = {
+		{ "abc", EINVAL }, { "-1", EINVAL }, { "4294967296", ERANGE },
+		{ "\n", EINVAL }, { "12abc", EINVAL }, { "0x", EINVAL },
 	};
 	unsigned long now;
 	unsigned int i;
-	int ret;
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		/* Not a number, or not one of 32 bits. */
-		ret = vfio_test_write_file(DMA_ENTRY_LIMIT, bad[i]);
-		EXPECT_TRUE(ret == -EINVAL || ret == -ERANGE) TH_LOG("\"%s\": %d", bad[i], ret);
+		EXPECT_EQ(-bad[i].err, vfio_test_write_file(DMA_ENTRY_LIMIT, bad[i].val))
+			TH_LOG("\"%s\"", bad[i].val);
 		ASSERT_EQ(0, read_param(DMA_ENTRY_LIMIT, &now));
 		EXPECT_EQ(self->saved_limit, now);
 	}
