@@ -3,13 +3,15 @@
  * KUnit tests of the s390 IOMMU translation tables through the IOMMU API:
  * an unmap walks the tables once, across page and segment table
  * boundaries, stops at the first page that is not mapped and at the end
- * of the aperture, and a map that the driver refuses leaves nothing.
+ * of the aperture, and a map that the driver refuses, or that fails for
+ * want of a page table, leaves nothing.
  * The domain has no device attached, so no IOTLB is refreshed and the
  * physical addresses are never used for DMA.
  */
 #include <kunit/test.h>
 #include <linux/iommu.h>
 #include <linux/pci.h>
+#include <linux/sched.h>
 #include <linux/sizes.h>
 
 #define APERTURE_START	SZ_4G
@@ -172,6 +174,35 @@ static void refused_maps_leave_nothing_mapped(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, mapped(test, last));
 }
 
+#ifdef CONFIG_FAILSLAB
+/*
+ * A map whose second page needs a page table that cannot be allocated
+ * fails and takes back the translation it made for its first page.
+ */
+static void map_failing_a_page_table_leaves_nothing_mapped(struct kunit *test)
+{
+	unsigned long iova = APERTURE_START + 32 * SZ_1M - SZ_4K;
+	bool injected;
+	int ret;
+
+	/* The first page's page table exists, the second page's does not. */
+	map_pages(test, iova - SZ_4K, 1);
+	/* fail-nth: the next allocation of this task fails. */
+	current->fail_nth = 1;
+	ret = iommu_map(test->priv, iova, phys_of(iova), 2 * SZ_4K, RW);
+	injected = !current->fail_nth;
+	current->fail_nth = 0;
+	KUNIT_ASSERT_TRUE(test, injected);
+	KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+	KUNIT_EXPECT_FALSE(test, mapped(test, iova));
+	KUNIT_EXPECT_FALSE(test, mapped(test, iova + SZ_4K));
+	KUNIT_EXPECT_TRUE(test, mapped(test, iova - SZ_4K));
+	/* Once the table can be allocated, the same map succeeds. */
+	map_pages(test, iova, 2);
+	KUNIT_EXPECT_TRUE(test, mapped(test, iova + SZ_4K));
+}
+#endif
+
 static struct kunit_case tables_cases[] = {
 	KUNIT_CASE(unmap_stops_at_the_first_unmapped_page),
 	KUNIT_CASE(unmap_walks_across_page_tables),
@@ -180,6 +211,9 @@ static struct kunit_case tables_cases[] = {
 	KUNIT_CASE(unmap_starting_below_the_aperture_unmaps_nothing),
 	KUNIT_CASE(unmap_stops_at_the_end_of_the_aperture),
 	KUNIT_CASE(refused_maps_leave_nothing_mapped),
+#ifdef CONFIG_FAILSLAB
+	KUNIT_CASE(map_failing_a_page_table_leaves_nothing_mapped),
+#endif
 	{}
 };
 
