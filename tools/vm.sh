@@ -142,6 +142,10 @@ diskspec="file=$disk,format=raw,cache=unsafe"
 diskopts=
 [ -z "$icount" ] || diskopts=,ioeventfd=off
 
+# The DMA checks fail translation table allocations on purpose
+# (tools/guest/dma-check.sh): mark the two caches for failslab's filter.
+[ "$mode" != dmacheck ] ||
+	append="slub_debug=A,PCI_DMA_region_tables,PCI_DMA_page_tables $append"
 # A CPU stall panics the guest, so QEMU exits at once (-no-reboot) rather
 # than at the timeout; the console keeps the stall report.
 append="sysctl.kernel.panic_on_rcu_stall=1 $append"

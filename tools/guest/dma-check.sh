@@ -292,7 +292,7 @@ if [ "$mode" = lazy ]; then
 
 	# The translation tables of the kernel's own DMA mappings come from
 	# two caches that slub_debug=A marks for failslab's cache filter
-	# (tools/check.sh); the task filter fails only tasks that set
+	# (tools/vm.sh); the task filter fails only tasks that set
 	# make-it-fail.  The disk's domain, new since the plug, needs a page
 	# table for every 1 MiB of IOVA space it moves through.  In each round
 	# the next table allocation of a dd that reads 2 MiB of the disk with
