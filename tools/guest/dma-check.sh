@@ -145,6 +145,16 @@ if [ -n "$FIO_LOOPS" ] && [ "$mode" = lazy ]; then
 		"$global" -le $((mapped / (pages - 64 * $(nproc) - 64) + 1))
 fi
 
+# Fault injection knobs under /sys/kernel/debug: save_knobs prints
+# "knob=value" for each, restore_knobs writes such a list back.
+fi_dir=/sys/kernel/debug
+save_knobs() {
+	for k in "$@"; do echo "$k=$(cat $fi_dir/$k)"; done
+}
+restore_knobs() {
+	for kv in $1; do echo "${kv#*=}" > "$fi_dir/${kv%%=*}"; done
+}
+
 # The type of an idle device's group follows writes to its type file.
 if [ "$mode" = lazy ]; then
 	unbind=/sys/bus/pci/drivers/virtio-pci/unbind
@@ -176,12 +186,8 @@ if [ "$mode" = lazy ]; then
 	# domain that cannot be allocated, or whose lazy-flush bookkeeping
 	# cannot, falls back to a strict DMA domain, as the core and
 	# dma-iommu do for a flush queue.
-	fi_dir=/sys/kernel/debug
-	fi_saved=
-	for k in failslab/ignore-gfp-wait fail_page_alloc/ignore-gfp-wait \
-		 fail_page_alloc/min-order failslab/verbose fail_page_alloc/verbose; do
-		fi_saved="$fi_saved $k=$(cat $fi_dir/$k)"
-	done
+	fi_saved=$(save_knobs failslab/ignore-gfp-wait fail_page_alloc/ignore-gfp-wait \
+		 fail_page_alloc/min-order failslab/verbose fail_page_alloc/verbose)
 	echo N > $fi_dir/failslab/ignore-gfp-wait
 	echo N > $fi_dir/fail_page_alloc/ignore-gfp-wait
 	echo 0 > $fi_dir/fail_page_alloc/min-order
@@ -219,7 +225,7 @@ if [ "$mode" = lazy ]; then
 		esac
 		nth=$((nth + 1))
 	done
-	for kv in $fi_saved; do echo "${kv#*=}" > "$fi_dir/${kv%%=*}"; done
+	restore_knobs "$fi_saved"
 	echo DMA-LAZY > $type_file 2>/dev/null
 	echo "0005:00:00.0" > /sys/bus/pci/drivers_probe
 	blk=$(ls $fault_pci/virtio*/block 2>/dev/null)
@@ -249,9 +255,9 @@ wait_until() {	# up to 60 s
 	done
 	return 1
 }
-test_disk_reads() {	# block device: sectors 0, 7 and 4095 hold their tags
+test_disk_reads() {	# file [dd flag]: sectors 0, 7 and 4095 hold their tags
 	for s in 0 7 4095; do
-		[ "$(dd if=/dev/$1 bs=512 skip=$s count=1 iflag=direct 2>/dev/null |
+		[ "$(dd if=$1 bs=512 skip=$s count=1 ${2:-} 2>/dev/null |
 			head -c 15)" = "$(printf 'SECTOR %08d' $s)" ] || return 1
 	done
 }
@@ -259,7 +265,7 @@ if [ "$mode" = lazy ]; then
 	hp=0002:00:00.0
 	hp_pci=/sys/bus/pci/devices/$hp
 	hp_blk=$(ls $hp_pci/virtio*/block 2>/dev/null)
-	check "hotplug_disk_reads_before_unplug" test_disk_reads "$hp_blk"
+	check "hotplug_disk_reads_before_unplug" test_disk_reads "/dev/$hp_blk" iflag=direct
 	rm -f /tmp/hp-reader-stopped
 	( while dd if=/dev/$hp_blk of=/dev/null bs=64k iflag=direct 2>/dev/null; do :; done
 	  touch /tmp/hp-reader-stopped ) &
@@ -287,7 +293,7 @@ if [ "$mode" = lazy ]; then
 	fi
 	check "hotplug_plug_brings_the_function_back" test -e $hp_pci
 	hp_blk=$(ls $hp_pci/virtio*/block 2>/dev/null)
-	check "hotplug_disk_reads_after_plug" test_disk_reads "$hp_blk"
+	check "hotplug_disk_reads_after_plug" test_disk_reads "/dev/$hp_blk" iflag=direct
 	check "hotplug_disk_domain_type_is_$want" test "$(group_type $hp_pci)" = "$want"
 
 	# The translation tables of the kernel's own DMA mappings come from
@@ -311,18 +317,10 @@ if [ "$mode" = lazy ]; then
 			[ "$(wc -c < "$1")" -eq 2097152 ]
 	}
 	ref=no
-	if read_disk /tmp/ref.img; then
-		ref=yes
-		for s in 0 7 4095; do
-			[ "$(dd if=/tmp/ref.img bs=512 skip=$s count=1 2>/dev/null | head -c 15)" = \
-			  "$(printf 'SECTOR %08d' $s)" ] || ref=no
-		done
-	fi
-	fs_saved=
-	for k in cache-filter task-filter probability interval times space verbose \
-		 ignore-gfp-wait; do
-		fs_saved="$fs_saved $k=$(cat $fs/$k)"
-	done
+	read_disk /tmp/ref.img && test_disk_reads /tmp/ref.img && ref=yes
+	fs_saved=$(save_knobs failslab/cache-filter failslab/task-filter \
+		 failslab/probability failslab/interval failslab/times failslab/space \
+		 failslab/verbose failslab/ignore-gfp-wait)
 	echo Y > $fs/cache-filter
 	echo Y > $fs/task-filter
 	echo 100 > $fs/probability
@@ -343,7 +341,7 @@ if [ "$mode" = lazy ]; then
 		[ "$(cat $fs/times)" = 0 ] && injected=$((injected + 1))
 	done
 	echo 0 > $fs/times
-	for kv in $fs_saved; do echo "${kv#*=}" > "$fs/${kv%%=*}"; done
+	restore_knobs "$fs_saved"
 	rm -f /tmp/fi.img /tmp/ref.img
 	echo "# report: page table faults: $marked of 2 table caches marked; $rounds rounds: $injected table allocations of dd failed, $intact of $reads reads of 2 MiB returned the disk byte for byte"
 	check "page_table_allocation_failures_leave_dma_reads_intact" \
