@@ -736,6 +736,41 @@ static void iommu_dma_free_iova(struct iommu_dma_cookie *cookie,
 				size >> iova_shift(iovad));
 }
 
+/*
+ * Unmap @size bytes at @dma_addr, both aligned to the IOVA granule, from a
+ * lazy-flush domain.  The range waits for the flush when the IOVA space runs
+ * out; page table pages that the unmap freed cannot wait: they are
+ * invalidated now.
+ */
+static __always_inline void iommu_dma_unmap_lazy(struct iommu_domain *domain,
+						 dma_addr_t dma_addr,
+						 size_t size)
+{
+	struct iommu_dma_cookie *cookie = domain->iova_cookie;
+	unsigned long shift = iova_shift(&cookie->iovad);
+	struct iommu_iotlb_gather iotlb_gather;
+	size_t unmapped;
+
+	iommu_iotlb_gather_init(&iotlb_gather);
+	unmapped = iommu_unmap_aligned_fast(domain, dma_addr, size,
+					    &iotlb_gather);
+	WARN_ON(unmapped != size);
+	/* Nothing was mapped there, so the IOVA is not the caller's to free. */
+	if (!unmapped && cookie->unmap_stops_at_hole)
+		return;
+	if (!list_empty(&iotlb_gather.freelist))
+		iommu_iotlb_sync(domain, &iotlb_gather);
+	free_iova_lazy(&cookie->iovad, dma_addr >> shift, size >> shift);
+}
+
+/* For the paths of all domains: out of line, so that their frames stay. */
+static noinline void iommu_dma_unmap_lazy_range(struct iommu_domain *domain,
+						dma_addr_t dma_addr,
+						size_t size)
+{
+	iommu_dma_unmap_lazy(domain, dma_addr, size);
+}
+
 static void __iommu_dma_unmap(struct device *dev, dma_addr_t dma_addr,
 		size_t size)
 {
@@ -748,34 +783,52 @@ static void __iommu_dma_unmap(struct device *dev, dma_addr_t dma_addr,
 
 	dma_addr -= iova_off;
 	size = iova_align(iovad, size + iova_off);
+	if (cookie->lazy_domain) {
+		iommu_dma_unmap_lazy_range(domain, dma_addr, size);
+		return;
+	}
 	iommu_iotlb_gather_init(&iotlb_gather);
 	iotlb_gather.queued = READ_ONCE(cookie->fq_domain);
 
-	/* A lazy-flush domain skips the checks its IOVAs always pass. */
-	if (cookie->lazy_domain)
-		unmapped = iommu_unmap_aligned_fast(domain, dma_addr, size,
-						    &iotlb_gather);
-	else
-		unmapped = iommu_unmap_fast(domain, dma_addr, size,
-					    &iotlb_gather);
+	unmapped = iommu_unmap_fast(domain, dma_addr, size, &iotlb_gather);
 	WARN_ON(unmapped != size);
 	/* Nothing was mapped there, so the IOVA is not the caller's to free. */
 	if (!unmapped && cookie->unmap_stops_at_hole)
 		return;
 
-	/*
-	 * A lazy-flush domain leaves the range to the flush when the IOVA
-	 * space runs out; the driver recorded it in the gather all the same.
-	 * Page table pages the unmap freed cannot wait: invalidate them now.
-	 */
-	if (cookie->lazy_domain && list_empty(&iotlb_gather.freelist)) {
-		free_iova_lazy(iovad, iova_pfn(iovad, dma_addr),
-			       size >> iova_shift(iovad));
-		return;
-	}
 	if (!iotlb_gather.queued)
 		iommu_iotlb_sync(domain, &iotlb_gather);
 	iommu_dma_free_iova(cookie, dma_addr, size, &iotlb_gather);
+}
+
+/*
+ * Map @size bytes at @phys, both aligned to the IOVA granule, in a lazy-flush
+ * domain.  Its IOVAs come from the bitmaps, which end with the aperture, and
+ * always pass the core's checks.
+ */
+static __always_inline dma_addr_t
+iommu_dma_map_lazy(struct device *dev, struct iommu_domain *domain,
+		   phys_addr_t phys, size_t size, int prot, u64 dma_mask)
+{
+	struct iova_domain *iovad = &domain->iova_cookie->iovad;
+	unsigned long shift = iova_shift(iovad), pfn;
+
+	pfn = alloc_iova_lazy(iovad, size >> shift,
+			      min_not_zero(dma_mask, dev->bus_dma_limit) >> shift);
+	if (!pfn)
+		return DMA_MAPPING_ERROR;
+	if (iommu_map_aligned_atomic(domain, pfn << shift, phys, size, prot)) {
+		free_iova_lazy(iovad, pfn, size >> shift);
+		return DMA_MAPPING_ERROR;
+	}
+	return (dma_addr_t)pfn << shift;
+}
+
+static noinline dma_addr_t
+iommu_dma_map_lazy_range(struct device *dev, struct iommu_domain *domain,
+			 phys_addr_t phys, size_t size, int prot, u64 dma_mask)
+{
+	return iommu_dma_map_lazy(dev, domain, phys, size, prot, dma_mask);
 }
 
 static dma_addr_t __iommu_dma_map(struct device *dev, phys_addr_t phys,
@@ -794,16 +847,17 @@ static dma_addr_t __iommu_dma_map(struct device *dev, phys_addr_t phys,
 
 	size = iova_align(iovad, size + iova_off);
 
+	if (cookie->lazy_domain) {
+		iova = iommu_dma_map_lazy_range(dev, domain, phys - iova_off,
+						size, prot, dma_mask);
+		return iova == DMA_MAPPING_ERROR ? iova : iova + iova_off;
+	}
+
 	iova = iommu_dma_alloc_iova(domain, size, dma_mask, dev);
 	if (!iova)
 		return DMA_MAPPING_ERROR;
 
-	if (cookie->lazy_domain)
-		ret = iommu_map_aligned_atomic(domain, iova, phys - iova_off,
-					       size, prot);
-	else
-		ret = iommu_map_atomic(domain, iova, phys - iova_off, size,
-				       prot);
+	ret = iommu_map_atomic(domain, iova, phys - iova_off, size, prot);
 	if (ret) {
 		iommu_dma_free_iova(cookie, iova, size, NULL);
 		return DMA_MAPPING_ERROR;
@@ -1150,6 +1204,48 @@ static void iommu_dma_unmap_page(struct device *dev, dma_addr_t dma_handle,
 
 	if (unlikely(is_swiotlb_buffer(dev, phys)))
 		swiotlb_tbl_unmap_single(dev, phys, size, dir, attrs);
+}
+
+/*
+ * map_page and unmap_page of a coherent device that does not bounce, in a
+ * lazy-flush domain whose driver stops an unmap at a hole (see
+ * iommu_setup_dma_ops()): one domain lookup per call, and no steps for
+ * cache maintenance or bounce buffers, which such a device never needs.
+ */
+static dma_addr_t iommu_dma_map_page_lazy(struct device *dev,
+					  struct page *page,
+					  unsigned long offset, size_t size,
+					  enum dma_data_direction dir,
+					  unsigned long attrs)
+{
+	struct iommu_domain *domain = iommu_get_dma_domain(dev);
+	struct iova_domain *iovad = &domain->iova_cookie->iovad;
+	phys_addr_t phys = page_to_phys(page) + offset;
+	size_t iova_off = iova_offset(iovad, phys);
+	dma_addr_t iova;
+
+	if (static_branch_unlikely(&iommu_deferred_attach_enabled) &&
+	    iommu_deferred_attach(dev, domain))
+		return DMA_MAPPING_ERROR;
+
+	iova = iommu_dma_map_lazy(dev, domain, phys - iova_off,
+				  iova_align(iovad, size + iova_off),
+				  dma_info_to_prot(dir, true, attrs),
+				  dma_get_mask(dev));
+	return iova == DMA_MAPPING_ERROR ? iova : iova + iova_off;
+}
+
+static void iommu_dma_unmap_page_lazy(struct device *dev,
+				      dma_addr_t dma_handle, size_t size,
+				      enum dma_data_direction dir,
+				      unsigned long attrs)
+{
+	struct iommu_domain *domain = iommu_get_dma_domain(dev);
+	struct iova_domain *iovad = &domain->iova_cookie->iovad;
+	size_t iova_off = iova_offset(iovad, dma_handle);
+
+	iommu_dma_unmap_lazy(domain, dma_handle - iova_off,
+			     iova_align(iovad, size + iova_off));
 }
 
 /*
@@ -1660,30 +1756,54 @@ static size_t iommu_dma_max_mapping_size(struct device *dev)
 	return SIZE_MAX;
 }
 
+/* All of iommu_dma_ops but map_page and unmap_page. */
+#define IOMMU_DMA_COMMON_OPS						\
+	.flags			= DMA_F_PCI_P2PDMA_SUPPORTED,		\
+	.alloc			= iommu_dma_alloc,			\
+	.free			= iommu_dma_free,			\
+	.alloc_pages		= dma_common_alloc_pages,		\
+	.free_pages		= dma_common_free_pages,		\
+	.alloc_noncontiguous	= iommu_dma_alloc_noncontiguous,	\
+	.free_noncontiguous	= iommu_dma_free_noncontiguous,		\
+	.mmap			= iommu_dma_mmap,			\
+	.get_sgtable		= iommu_dma_get_sgtable,		\
+	.map_sg			= iommu_dma_map_sg,			\
+	.unmap_sg		= iommu_dma_unmap_sg,			\
+	.sync_single_for_cpu	= iommu_dma_sync_single_for_cpu,	\
+	.sync_single_for_device	= iommu_dma_sync_single_for_device,	\
+	.sync_sg_for_cpu	= iommu_dma_sync_sg_for_cpu,		\
+	.sync_sg_for_device	= iommu_dma_sync_sg_for_device,		\
+	.map_resource		= iommu_dma_map_resource,		\
+	.unmap_resource		= iommu_dma_unmap_resource,		\
+	.get_merge_boundary	= iommu_dma_get_merge_boundary,		\
+	.opt_mapping_size	= iommu_dma_opt_mapping_size,		\
+	.max_mapping_size	= iommu_dma_max_mapping_size
+
 static const struct dma_map_ops iommu_dma_ops = {
-	.flags			= DMA_F_PCI_P2PDMA_SUPPORTED,
-	.alloc			= iommu_dma_alloc,
-	.free			= iommu_dma_free,
-	.alloc_pages		= dma_common_alloc_pages,
-	.free_pages		= dma_common_free_pages,
-	.alloc_noncontiguous	= iommu_dma_alloc_noncontiguous,
-	.free_noncontiguous	= iommu_dma_free_noncontiguous,
-	.mmap			= iommu_dma_mmap,
-	.get_sgtable		= iommu_dma_get_sgtable,
+	IOMMU_DMA_COMMON_OPS,
 	.map_page		= iommu_dma_map_page,
 	.unmap_page		= iommu_dma_unmap_page,
-	.map_sg			= iommu_dma_map_sg,
-	.unmap_sg		= iommu_dma_unmap_sg,
-	.sync_single_for_cpu	= iommu_dma_sync_single_for_cpu,
-	.sync_single_for_device	= iommu_dma_sync_single_for_device,
-	.sync_sg_for_cpu	= iommu_dma_sync_sg_for_cpu,
-	.sync_sg_for_device	= iommu_dma_sync_sg_for_device,
-	.map_resource		= iommu_dma_map_resource,
-	.unmap_resource		= iommu_dma_unmap_resource,
-	.get_merge_boundary	= iommu_dma_get_merge_boundary,
-	.opt_mapping_size	= iommu_dma_opt_mapping_size,
-	.max_mapping_size       = iommu_dma_max_mapping_size,
 };
+
+static const struct dma_map_ops iommu_dma_lazy_ops = {
+	IOMMU_DMA_COMMON_OPS,
+	.map_page		= iommu_dma_map_page_lazy,
+	.unmap_page		= iommu_dma_unmap_page_lazy,
+};
+
+/*
+ * Whether @dev can use iommu_dma_lazy_ops in @domain.  The choice holds as
+ * long as the domain: a domain never turns lazy or strict in place, and a
+ * new default domain comes with a new iommu_setup_dma_ops().
+ */
+static bool iommu_dma_use_lazy_ops(struct device *dev,
+				   struct iommu_domain *domain)
+{
+	struct iommu_dma_cookie *cookie = domain->iova_cookie;
+
+	return cookie->lazy_domain && cookie->unmap_stops_at_hole &&
+	       dev_is_dma_coherent(dev) && !dev_use_swiotlb(dev);
+}
 
 /*
  * The IOMMU core code allocates the default DMA domain, which the underlying
@@ -1703,11 +1823,15 @@ void iommu_setup_dma_ops(struct device *dev, u64 dma_base, u64 dma_limit)
 	if (iommu_is_dma_domain(domain)) {
 		if (iommu_dma_init_domain(domain, dma_base, dma_limit, dev))
 			goto out_err;
-		dev->dma_ops = &iommu_dma_ops;
+		dev->dma_ops = iommu_dma_use_lazy_ops(dev, domain) ?
+			       &iommu_dma_lazy_ops : &iommu_dma_ops;
 	}
 
 	return;
 out_err:
+	/* The ops of a lazy-flush domain must not outlive its setup. */
+	if (dev->dma_ops == &iommu_dma_lazy_ops)
+		dev->dma_ops = &iommu_dma_ops;
 	 pr_warn("Failed to set up IOMMU for device %s; retaining platform DMA ops\n",
 		 dev_name(dev));
 }

@@ -2289,12 +2289,16 @@ static inline size_t iommu_pgsize_count(struct iommu_domain *domain,
 					size_t size, size_t *count)
 {
 	unsigned long pgsizes = domain->pgsize_bitmap;
+	size_t pgsize, n;
 
 	if (is_power_of_2(pgsizes)) {
 		*count = size >> __ffs(pgsizes);
 		return pgsizes;
 	}
-	return iommu_pgsize(domain, iova, paddr, size, count);
+	/* Only here does the count go through memory. */
+	pgsize = iommu_pgsize(domain, iova, paddr, size, &n);
+	*count = n;
+	return pgsize;
 }
 
 static __always_inline int __iommu_map_pages(struct iommu_domain *domain,

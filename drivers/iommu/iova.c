@@ -723,7 +723,6 @@ unsigned long alloc_iova_lazy(struct iova_domain *iovad, unsigned long size,
 	end = min(limit_pfn - base, lazy->pages - 1) + 1;
 	if (size > end)
 		return 0;
-	align_mask = roundup_pow_of_two(size) - 1;
 
 	spin_lock_irqsave(&lazy->lock, flags);
 	/*
@@ -738,6 +737,7 @@ unsigned long alloc_iova_lazy(struct iova_domain *iovad, unsigned long size,
 		spin_unlock_irqrestore(&lazy->lock, flags);
 		return base + found;
 	}
+	align_mask = roundup_pow_of_two(size) - 1;
 	found = iova_lazy_search(lazy, base, lazy->cursor, end, size, align_mask);
 	if (found == end && lazy->cursor && (end < lazy->pages || !lazy->pending))
 		found = iova_lazy_search(lazy, base, 0, end, size, align_mask);

@@ -111,7 +111,9 @@ static unsigned long *dma_get_page_table_origin(unsigned long *entry)
 	return pto;
 }
 
-static unsigned long *dma_walk_cpu_trans(unsigned long *rto, dma_addr_t dma_addr)
+/* Inline: a map walks once per page, and rarely allocates a table. */
+static __always_inline unsigned long *dma_walk_cpu_trans(unsigned long *rto,
+							 dma_addr_t dma_addr)
 {
 	unsigned long *sto, *pto;
 	unsigned int rtx, sx, px;
@@ -489,8 +491,9 @@ undo_cpu_trans:
  * where the function asks for it (zdev->tlb_refresh), as under a
  * hypervisor that shadows the table.
  */
-static int s390_iommu_refresh(struct s390_domain *s390_domain, dma_addr_t start,
-			      size_t size, enum s390_iommu_refresh_kind kind)
+static __always_inline int
+s390_iommu_refresh(struct s390_domain *s390_domain, dma_addr_t start,
+		   size_t size, enum s390_iommu_refresh_kind kind)
 {
 	struct s390_domain_device *domain_device;
 	int rc = 0, ret;
