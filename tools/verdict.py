@@ -37,7 +37,9 @@ CRASH = re.compile(
     r'possible recursive locking|circular locking dependency|'
     r'inconsistent lock state|lock held when returning|'
     r'detected stalls on CPUs|self-detected stall on CPU|INFO: task .* blocked|'
-    r'DEBUG_LOCKS_WARN_ON|suspicious RCU usage)')
+    r'DEBUG_LOCKS_WARN_ON|suspicious RCU usage|'
+    r'trying to register non-static key|'
+    r'turning off the locking correctness validator)')
 
 
 def section(lines, name):

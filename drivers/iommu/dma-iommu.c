@@ -71,6 +71,8 @@ struct iommu_dma_cookie {
 	struct iommu_domain		*lazy_domain;
 	/* The driver's unmap returns 0 for an IOVA that is not mapped */
 	bool				unmap_stops_at_hole;
+	/* iova_shift() of iovad, kept for the map and unmap of lazy flush */
+	unsigned int			lazy_shift;
 	struct mutex			mutex;
 };
 
@@ -321,6 +323,7 @@ static int iommu_dma_init_lazy(struct iommu_domain *domain)
 		pr_warn("iova lazy flush init failed\n");
 		return ret;
 	}
+	cookie->lazy_shift = iova_shift(&cookie->iovad);
 	WRITE_ONCE(cookie->lazy_domain, domain);
 	return 0;
 }
@@ -747,7 +750,7 @@ static __always_inline void iommu_dma_unmap_lazy(struct iommu_domain *domain,
 						 size_t size)
 {
 	struct iommu_dma_cookie *cookie = domain->iova_cookie;
-	unsigned long shift = iova_shift(&cookie->iovad);
+	unsigned long shift = cookie->lazy_shift;
 	struct iommu_iotlb_gather iotlb_gather;
 	size_t unmapped;
 
@@ -811,7 +814,7 @@ iommu_dma_map_lazy(struct device *dev, struct iommu_domain *domain,
 		   phys_addr_t phys, size_t size, int prot, u64 dma_mask)
 {
 	struct iova_domain *iovad = &domain->iova_cookie->iovad;
-	unsigned long shift = iova_shift(iovad), pfn;
+	unsigned long shift = domain->iova_cookie->lazy_shift, pfn;
 
 	pfn = alloc_iova_lazy(iovad, size >> shift,
 			      min_not_zero(dma_mask, dev->bus_dma_limit) >> shift);

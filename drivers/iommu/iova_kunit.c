@@ -10,6 +10,7 @@
 #include <linux/cpu.h>
 #include <linux/iova.h>
 #include <linux/kthread.h>
+#include <linux/log2.h>
 #include <linux/random.h>
 #include <linux/mm.h>
 #include <linux/workqueue.h>
@@ -557,6 +558,78 @@ static u64 bitmap_scheme_reclaim_ns(unsigned long pages)
 }
 
 /*
+ * The same use through a flush queue of FQ_MODEL_ENTRIES entries, the shape
+ * of dma-iommu's flush queue with one large queue: an unmapped range waits
+ * in the queue, and when the queue is full (here also when the space runs
+ * out) one flush frees every queued range, oldest first, with interrupts
+ * off as under the queue's lock.  Ranges of 64 pages are larger than the
+ * IOVA caches hold, so alloc_iova() and free_iova() are what
+ * alloc_iova_fast() and free_iova_fast() would do.
+ */
+#define FQ_MODEL_ENTRIES	32768UL
+
+struct fq_model_entry {		/* the size of dma-iommu's queue entries */
+	unsigned long pfn;
+	unsigned long pages;
+	struct list_head freelist;
+	u64 counter;
+};
+
+struct fq_model {
+	unsigned long bytes;	/* IOVA nodes and queue when the queue is full */
+	unsigned long allocs_per_flush;
+	u64 reclaim_ns;		/* the slowest flush of the queue */
+};
+
+static int fq_model_run(unsigned long pages, unsigned long size,
+			struct fq_model *fq)
+{
+	unsigned long allocs = 0, n = 0, i, flags;
+	struct fq_model_entry *queue;
+	struct iova_domain iovad;
+	struct iova *iova;
+	int flushes = 0;
+	u64 start;
+
+	queue = kvcalloc(FQ_MODEL_ENTRIES, sizeof(*queue), GFP_KERNEL);
+	if (!queue)
+		return -ENOMEM;
+	init_iova_domain(&iovad, PAGE_SIZE, 1);
+	memset(fq, 0, sizeof(*fq));
+	while (flushes < 2) {
+		iova = alloc_iova(&iovad, size, pages, true);
+		if (iova) {
+			queue[n].pfn = iova->pfn_lo;
+			queue[n++].pages = size;
+			allocs++;
+			if (n < FQ_MODEL_ENTRIES)
+				continue;
+		} else if (!n) {
+			break;
+		}
+		/*
+		 * A node per queued range and the anchor, each in a slab
+		 * object aligned to the hardware cache (64 bytes).
+		 */
+		fq->bytes = (n + 1) * roundup_pow_of_two(sizeof(struct iova)) +
+			    FQ_MODEL_ENTRIES * sizeof(*queue);
+		local_irq_save(flags);
+		start = ktime_get_ns();
+		for (i = 0; i < n; i++)
+			free_iova(&iovad, queue[i].pfn);
+		fq->reclaim_ns = max(fq->reclaim_ns, ktime_get_ns() - start);
+		local_irq_restore(flags);
+		n = 0;
+		flushes++;
+		cond_resched();
+	}
+	put_iova_domain(&iovad);
+	kvfree(queue);
+	fq->allocs_per_flush = flushes ? allocs / flushes : 0;
+	return flushes == 2 ? 0 : -ENOSPC;
+}
+
+/*
  * Apertures of 1 GiB to 64 GiB of 4 KiB pages, used through twice in ranges
  * of 64 pages: the bookkeeping stays two bits per page, and every pass
  * through the space costs one flush.  Reported: the mean allocation, the
@@ -567,6 +640,7 @@ static u64 bitmap_scheme_reclaim_ns(unsigned long pages)
 static void bookkeeping_stays_two_bits_per_page(struct kunit *test)
 {
 	struct lazy_test *t = test->priv;
+	struct fq_model fq;
 	unsigned long pages, pfn, allocs, bytes;
 	u64 start, took, total, reclaim;
 	int shift, flushes;
@@ -591,12 +665,17 @@ static void bookkeeping_stays_two_bits_per_page(struct kunit *test)
 				cond_resched();
 		}
 		bytes = iova_lazy_bookkeeping_bytes(&t->iovad);
-		kunit_info(test, "report: scaling: aperture %lu pages: lazy %lu bytes, %lu.%03lu bits per page, %lu allocations per flush, mean allocation %llu ns, slowest reclaim %llu ns; bitmap scheme %lu bytes, reclaim %llu ns (%lu words)\n",
+		KUNIT_ASSERT_EQ(test, fq_model_run(pages, 64, &fq), 0);
+		kunit_info(test, "report: scaling: aperture %lu pages: lazy %lu bytes, %lu.%03lu bits per page, %lu allocations per flush, mean allocation %llu ns, slowest reclaim %llu ns; bitmap scheme %lu bytes, reclaim %llu ns (%lu words); flush queue %lu bytes, %lu allocations per flush, reclaim %llu ns\n",
 			   pages, bytes, bytes * 8 / pages,
 			   bytes * 8 * 1000 / pages % 1000, (allocs - 1) / 2,
 			   div_u64(total, allocs), reclaim,
 			   2 * BITS_TO_LONGS(pages) * sizeof(long),
-			   bitmap_scheme_reclaim_ns(pages), BITS_TO_LONGS(pages));
+			   bitmap_scheme_reclaim_ns(pages), BITS_TO_LONGS(pages),
+			   fq.bytes, fq.allocs_per_flush, fq.reclaim_ns);
+		/* The queue, or the space if it holds fewer ranges, per flush. */
+		KUNIT_EXPECT_EQ(test, fq.allocs_per_flush,
+				min(FQ_MODEL_ENTRIES, pages / 64 - 1));
 		/* Two bits per page and the fixed part. */
 		KUNIT_EXPECT_LE(test, bytes, pages / 4 + 256);
 		/*

@@ -76,7 +76,7 @@ static void dma_free_page_table(void *table)
 	kmem_cache_free(dma_page_table_cache, table);
 }
 
-static unsigned long *dma_get_seg_table_origin(unsigned long *entry)
+static noinline unsigned long *dma_get_seg_table_origin(unsigned long *entry)
 {
 	unsigned long *sto;
 
@@ -94,7 +94,7 @@ static unsigned long *dma_get_seg_table_origin(unsigned long *entry)
 	return sto;
 }
 
-static unsigned long *dma_get_page_table_origin(unsigned long *entry)
+static noinline unsigned long *dma_get_page_table_origin(unsigned long *entry)
 {
 	unsigned long *pto;
 
@@ -111,25 +111,32 @@ static unsigned long *dma_get_page_table_origin(unsigned long *entry)
 	return pto;
 }
 
-/* Inline: a map walks once per page, and rarely allocates a table. */
+/*
+ * Inline: a map walks once per page, and rarely allocates a table, so the
+ * helpers that do are called only for an entry that is not valid yet.
+ */
 static __always_inline unsigned long *dma_walk_cpu_trans(unsigned long *rto,
 							 dma_addr_t dma_addr)
 {
-	unsigned long *sto, *pto;
-	unsigned int rtx, sx, px;
+	unsigned long *entry, *sto, *pto;
 
-	rtx = calc_rtx(dma_addr);
-	sto = dma_get_seg_table_origin(&rto[rtx]);
+	entry = &rto[calc_rtx(dma_addr)];
+	if (likely(reg_entry_isvalid(*entry)))
+		sto = get_rt_sto(*entry);
+	else
+		sto = dma_get_seg_table_origin(entry);
 	if (!sto)
 		return NULL;
 
-	sx = calc_sx(dma_addr);
-	pto = dma_get_page_table_origin(&sto[sx]);
+	entry = &sto[calc_sx(dma_addr)];
+	if (likely(reg_entry_isvalid(*entry)))
+		pto = get_st_pto(*entry);
+	else
+		pto = dma_get_page_table_origin(entry);
 	if (!pto)
 		return NULL;
 
-	px = calc_px(dma_addr);
-	return &pto[px];
+	return &pto[calc_px(dma_addr)];
 }
 
 static void dma_update_cpu_trans(unsigned long *entry, phys_addr_t page_addr,

@@ -11,7 +11,11 @@ against the aperture, when gnuplot is there), and prints the table.
 Both schemes keep two bitmaps; the base's bitmap scheme (pci_dma.c)
 clears the freed pages of the whole aperture when it reclaims (its words
 column: the words it touches with the lock held), the lazy mode only
-moves a sweep point and catches up 4096 pages at a time later.
+moves a sweep point and catches up 4096 pages at a time later.  Beside
+them, a model of one large flush queue (32768 entries, the shape upstream
+Linux chose for s390): its IOVA nodes and queue when the queue is full,
+the ranges it takes between flushes, and its flush, which frees every
+queued range with interrupts off.
 """
 import os
 import re
@@ -21,7 +25,8 @@ import sys
 LINE = re.compile(
     r'report: scaling: aperture (\d+) pages: lazy (\d+) bytes, ([\d.]+) bits per page, '
     r'(\d+) allocations per flush, mean allocation (\d+) ns, slowest reclaim (\d+) ns'
-    r'; bitmap scheme (\d+) bytes, reclaim (\d+) ns \((\d+) words\)')
+    r'; bitmap scheme (\d+) bytes, reclaim (\d+) ns \((\d+) words\)'
+    r'(?:; flush queue (\d+) bytes, (\d+) allocations per flush, reclaim (\d+) ns)?')
 
 
 def main():
@@ -31,20 +36,29 @@ def main():
         for line in f:
             m = LINE.search(line)
             if m:
-                rows[int(m.group(1))] = [int(g) if '.' not in g else float(g)
+                rows[int(m.group(1))] = [None if g is None else
+                                         int(g) if '.' not in g else float(g)
                                          for g in m.groups()]
     if not rows:
         print('scaling: no report lines in %s' % log)
         return 1
-    head = ('%10s %5s | %8s %8s | %9s | %12s | %12s %10s' %
-            ('pages', 'GiB', 'lazy b/p', 'bmap b/p', 'allocs/fl',
-             'lazy recl ns', 'bmap recl ns', 'bmap words'))
+    head = ('%10s %5s | %8s %8s %8s | %9s %9s | %12s | %12s %10s | %12s' %
+            ('pages', 'GiB', 'lazy b/p', 'bmap b/p', 'fq b/p',
+             'allocs/fl', 'fq a/fl', 'lazy recl ns', 'bmap recl ns',
+             'bmap words', 'fq recl ns'))
     lines = [head, '-' * len(head)]
+
+    def num(v, f):
+        return '-' if v is None else f % v
     for pages in sorted(rows):
-        (_, lbytes, _, allocs, _, lrecl, bbytes, brecl, bwords) = rows[pages]
-        lines.append('%10d %5d | %8.3f %8.3f | %9d | %12d | %12d %10d' %
+        (_, lbytes, _, allocs, _, lrecl, bbytes, brecl, bwords,
+         fbytes, fallocs, frecl) = rows[pages]
+        lines.append('%10d %5d | %8.3f %8.3f %8s | %9d %9s | %12d | %12d %10d | %12s' %
                      (pages, pages * 4096 >> 30, lbytes * 8 / pages,
-                      bbytes * 8 / pages, allocs, lrecl, brecl, bwords))
+                      bbytes * 8 / pages,
+                      num(None if fbytes is None else fbytes * 8 / pages, '%.3f'),
+                      allocs, num(fallocs, '%d'), lrecl, brecl, bwords,
+                      num(frecl, '%d')))
     os.makedirs(out, exist_ok=True)
     table = '\n'.join(lines) + '\n'
     with open(os.path.join(out, 'scaling.txt'), 'w') as f:
@@ -54,16 +68,19 @@ def main():
     with open(data, 'w') as f:
         for pages in sorted(rows):
             r = rows[pages]
-            f.write('%d %d %d\n' % (pages, r[5], r[7]))
+            f.write('%d %d %d %s\n' % (pages, r[5], r[7],
+                                        '?' if r[11] is None else r[11]))
     script = '''set terminal png size 800,500
 set output "%s"
 set logscale xy
 set xlabel "aperture (4 KiB pages)"
 set ylabel "longest reclaim with the lock held (ns, QEMU TCG)"
 set key left top
+set datafile missing "?"
 plot "%s" using 1:2 with linespoints title "lazy bitmaps (series)", \\
-     "%s" using 1:3 with linespoints title "bitmap scheme (pci_dma.c)"
-''' % (os.path.join(out, 'scaling.png'), data, data)
+     "%s" using 1:3 with linespoints title "bitmap scheme (pci_dma.c)", \\
+     "%s" using 1:4 with linespoints title "one 32768-entry flush queue (model)"
+''' % (os.path.join(out, 'scaling.png'), data, data, data)
     try:
         subprocess.run(['gnuplot'], input=script, text=True, check=True)
         print('scaling: plot in %s' % os.path.join(out, 'scaling.png'))

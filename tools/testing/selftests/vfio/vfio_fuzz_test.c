@@ -443,15 +443,13 @@ static bool parse_skip_list(const char *list, bool *skip)
 /* The number in the file at @path, or -1. */
 static long read_long(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	long val = -1;
+	char buf[32], *end;
+	long val;
 
-	if (f) {
-		if (fscanf(f, "%ld", &val) != 1)
-			val = -1;
-		fclose(f);
-	}
-	return val;
+	if (vfio_test_read_file(path, buf, sizeof(buf)))
+		return -1;
+	val = strtol(buf, &end, 10);
+	return end == buf ? -1 : val;
 }
 
 /* Pages pinned for DMA and not released yet, system-wide. */
@@ -462,11 +460,7 @@ static long pinned_pages(void)
 	FILE *f;
 
 	/* Fold the per-CPU differences into the counters first. */
-	f = fopen("/proc/sys/vm/stat_refresh", "w");
-	if (f) {
-		fputs("1", f);
-		fclose(f);
-	}
+	vfio_test_write_file("/proc/sys/vm/stat_refresh", "1");
 	f = fopen("/proc/vmstat", "r");
 	if (!f)
 		return -1;

@@ -26,6 +26,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,12 @@
 #define WARMUP_MMIO		64
 #define RESETS			64
 #define MAX_MAPPERS		8
+/*
+ * The IOVA window, in pages: the ring at 0, the data page at 16, mapper i
+ * at 32 + i, and from 48 on a page per reset that stays mapped.
+ */
+#define WINDOW_PAGES		128
+#define KEEPER_PAGE		48
 
 struct unplug_env {
 	struct vfio_test_dev dev;
@@ -113,21 +120,17 @@ static bool device_present(const char *bdf)
 /* The power file of @bdf's hotplug slot, named after its function id. */
 static int find_slot(const char *bdf, char *power, size_t len)
 {
-	char path[PATH_MAX];
-	unsigned int fid;
+	char path[PATH_MAX], fid[32], *end;
 	struct stat st;
-	FILE *f;
-	int n;
+	int ret;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/function_id", bdf);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	n = fscanf(f, "%x", &fid);
-	fclose(f);
-	if (n != 1)
+	ret = vfio_test_read_file(path, fid, sizeof(fid));
+	if (ret)
+		return ret;
+	snprintf(power, len, "/sys/bus/pci/slots/%08lx/power", strtoul(fid, &end, 16));
+	if (end == fid)
 		return -EINVAL;
-	snprintf(power, len, "/sys/bus/pci/slots/%08x/power", fid);
 	return stat(power, &st) ? -errno : 0;
 }
 
@@ -168,7 +171,8 @@ static void open_env(struct __test_metadata *_metadata, struct unplug_env *e,
 	ASSERT_EQ(0, vfio_test_iova_ranges(e->dev.container, &ranges, &nr));
 	for (i = 0; i < nr && !ring_iova; i++) {
 		start = ranges[i].start < (1UL << 20) ? 1UL << 20 : ranges[i].start;
-		if (start <= ranges[i].end && ranges[i].end - start >= 64 * page - 1)
+		if (start <= ranges[i].end &&
+		    ranges[i].end - start >= WINDOW_PAGES * page - 1)
 			ring_iova = start;
 	}
 	free(ranges);
@@ -493,10 +497,53 @@ static void *map_load(void *arg)
 	return NULL;
 }
 
+/*
+ * Maps page i of its buffer as reset i begins and keeps it mapped; counts
+ * the maps that returned before the reset did.
+ */
+struct keeper {
+	struct load l;
+	sem_t go;		/* posted as each reset begins */
+	bool go_ready;		/* go is initialised */
+	char *buf;		/* RESETS pages */
+	uint64_t iova;
+	long ended;		/* resets that returned */
+	long overlapped;	/* maps that returned before their reset */
+};
+
+static void *keep_load(void *arg)
+{
+	struct keeper *k = arg;
+	long page = getpagesize(), i = 0;
+	struct timespec until;
+	int ret;
+
+	while (i < RESETS && !LOAD(k->l.stop)) {
+		/* Wake up now and then to see whether the test stopped. */
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec++;
+		if (sem_timedwait(&k->go, &until))
+			continue;
+		ret = vfio_test_map_dma(k->l.e->dev.container, k->buf + i * page,
+					k->iova + i * page, page);
+		if (ret) {
+			STORE(k->l.error, -ret);
+			break;
+		}
+		if (LOAD(k->ended) <= i)
+			COUNT(k->overlapped);
+		i = COUNT(k->l.done);
+	}
+	return NULL;
+}
+
 FIXTURE(reset) {
 	struct unplug_env e;
 	struct mapper map[MAX_MAPPERS];
 	int nr_mappers;
+	struct keeper keep;
+	pthread_t keep_thread;
+	bool keep_running;
 	struct load mmio;
 	pthread_t mmio_thread;
 	bool mmio_running;
@@ -509,7 +556,6 @@ FIXTURE_SETUP(reset)
 	const char *bdf = vfio_test_bdf(VFIO_TEST_BLK_ENV);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	long page = getpagesize();
-	FILE *f;
 	int i;
 
 	self->e.req_fd = -1;
@@ -522,12 +568,9 @@ FIXTURE_SETUP(reset)
 
 	snprintf(self->reset_method, sizeof(self->reset_method),
 		 "/sys/bus/pci/devices/%s/reset_method", bdf);
-	f = fopen(self->reset_method, "r");
-	ASSERT_NE(NULL, f) TH_LOG("%s: %s", self->reset_method, strerror(errno));
-	if (!fgets(self->saved_method, sizeof(self->saved_method), f))
-		self->saved_method[0] = '\0';
-	fclose(f);
-	self->saved_method[strcspn(self->saved_method, "\n")] = '\0';
+	ASSERT_EQ(0, vfio_test_read_file(self->reset_method, self->saved_method,
+					 sizeof(self->saved_method)))
+		TH_LOG("%s: %s", self->reset_method, strerror(errno));
 	open_env(_metadata, &self->e, true);
 	/* A mapper per CPU, up to MAX_MAPPERS; mapper i maps page 32 + i of the ring's window. */
 	self->nr_mappers = cpus < 1 ? 1 : cpus;
@@ -539,6 +582,12 @@ FIXTURE_SETUP(reset)
 		self->map[i].buf = dma_buffer(page);
 		ASSERT_NE(NULL, self->map[i].buf);
 	}
+	self->keep.l.e = &self->e;
+	self->keep.iova = self->e.ring_iova + KEEPER_PAGE * page;
+	self->keep.buf = dma_buffer(RESETS * page);
+	ASSERT_NE(NULL, self->keep.buf);
+	ASSERT_EQ(0, sem_init(&self->keep.go, 0, 0));
+	self->keep.go_ready = true;
 }
 
 FIXTURE_TEARDOWN(reset)
@@ -546,12 +595,17 @@ FIXTURE_TEARDOWN(reset)
 	int i;
 
 	stop_load(&self->mmio, self->mmio_thread, &self->mmio_running);
+	stop_load(&self->keep.l, self->keep_thread, &self->keep_running);
 	for (i = 0; i < self->nr_mappers; i++) {
 		stop_load(&self->map[i].l, self->map[i].thread, &self->map[i].running);
 		if (self->map[i].buf)
 			munmap(self->map[i].buf, getpagesize());
 	}
 	close_env(&self->e);
+	if (self->keep.buf)
+		munmap(self->keep.buf, RESETS * getpagesize());
+	if (self->keep.go_ready)
+		sem_destroy(&self->keep.go);
 	if (self->saved_method[0])
 		vfio_test_write_file(self->reset_method, self->saved_method);
 }
@@ -572,7 +626,8 @@ static const char *why_stuck(struct load *l)
 TEST_F_TIMEOUT(reset, dma_and_mmio_keep_working_across_resets, 120)
 {
 	struct unplug_env *e = &self->e;
-	long maps = 0;
+	long page = getpagesize(), maps = 0;
+	char tag[24];
 	int i, r;
 
 	ASSERT_TRUE(e->dev.info.flags & VFIO_DEVICE_FLAGS_RESET);
@@ -589,6 +644,8 @@ TEST_F_TIMEOUT(reset, dma_and_mmio_keep_working_across_resets, 120)
 	}
 	ASSERT_EQ(0, pthread_create(&self->mmio_thread, NULL, mmio_load, &self->mmio));
 	self->mmio_running = true;
+	ASSERT_EQ(0, pthread_create(&self->keep_thread, NULL, keep_load, &self->keep));
+	self->keep_running = true;
 
 	/* Each reset, and the end of the last, finds every thread at work. */
 	for (r = 0; r <= RESETS; r++) {
@@ -601,10 +658,17 @@ TEST_F_TIMEOUT(reset, dma_and_mmio_keep_working_across_resets, 120)
 			TH_LOG("reset %d: MMIO: %s", r, why_stuck(&self->mmio));
 		if (r == RESETS)
 			break;
+		/* The keeper maps a page as this reset begins. */
+		ASSERT_EQ(0, sem_post(&self->keep.go));
 		ASSERT_EQ(0, ioctl(e->dev.fd, VFIO_DEVICE_RESET))
 			TH_LOG("reset %d: %s", r, strerror(errno));
+		STORE(self->keep.ended, r + 1);
 	}
 
+	EXPECT_TRUE(wait_for(&self->keep.l.done, RESETS, 10000))
+		TH_LOG("keeper: %ld pages mapped: %s", LOAD(self->keep.l.done),
+		       why_stuck(&self->keep.l));
+	stop_load(&self->keep.l, self->keep_thread, &self->keep_running);
 	stop_load(&self->mmio, self->mmio_thread, &self->mmio_running);
 	for (i = 0; i < self->nr_mappers; i++) {
 		stop_load(&self->map[i].l, self->map[i].thread, &self->map[i].running);
@@ -621,6 +685,20 @@ TEST_F_TIMEOUT(reset, dma_and_mmio_keep_working_across_resets, 120)
 	memset(e->data, 0, getpagesize());
 	ASSERT_EQ(0, virtio_blk_read(&e->blk, 7, e->data_iova, VIRTIO_BLK_SECTOR_SIZE, 3000));
 	EXPECT_EQ(0, memcmp(e->data, "SECTOR 00000007", 15));
+
+	/* Nor those made while a reset ran: the device reads into each. */
+	for (i = 0; i < self->keep.l.done; i++) {
+		ASSERT_EQ(0, virtio_blk_read(&e->blk, i, self->keep.iova + i * page,
+					     VIRTIO_BLK_SECTOR_SIZE, 3000))
+			TH_LOG("page mapped during reset %d", i);
+		snprintf(tag, sizeof(tag), "SECTOR %08d", i);
+		EXPECT_EQ(0, memcmp(self->keep.buf + i * page, tag, 15))
+			TH_LOG("page mapped during reset %d", i);
+	}
+	TH_LOG("report: keeper: %ld pages, %ld mapped during a reset, all read by DMA",
+	       self->keep.l.done, self->keep.overlapped);
+	/* A reset stops the function for milliseconds: maps meet it. */
+	EXPECT_LT(0, self->keep.overlapped);
 }
 
 TEST_HARNESS_MAIN

@@ -34,19 +34,27 @@ static int clear_trace(void)
 static int read_param(const char *path, unsigned long *val)
 {
 	char buf[32];
-	ssize_t n;
-	int fd;
+	int ret = vfio_test_read_file(path, buf, sizeof(buf));
 
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	*val = strtoul(buf, NULL, 0);
-	return 0;
+	if (!ret)
+		*val = strtoul(buf, NULL, 0);
+	return ret;
+}
+
+/* Turn the iommu map and unmap trace events on ("1") or off ("0"). */
+static int iommu_trace(const char *on)
+{
+	int ret = vfio_test_write_file(TRACE "/events/iommu/map/enable", on);
+
+	return ret ?: vfio_test_write_file(TRACE "/events/iommu/unmap/enable", on);
+}
+
+/* The events off and their filters cleared, as a test found them. */
+static void iommu_trace_reset(void)
+{
+	iommu_trace("0");
+	vfio_test_write_file(TRACE "/events/iommu/map/filter", "0");
+	vfio_test_write_file(TRACE "/events/iommu/unmap/filter", "0");
 }
 
 FIXTURE(dma) {
@@ -58,6 +66,7 @@ FIXTURE(dma) {
 	char *buf;
 	long page;
 	uint64_t iova;	/* start of the first usable range */
+	bool tracing;	/* iommu trace events set up by the test */
 };
 
 FIXTURE_SETUP(dma)
@@ -79,6 +88,8 @@ FIXTURE_TEARDOWN(dma)
 {
 	char text[32];
 
+	if (self->tracing)
+		iommu_trace_reset();
 	vfio_test_dev_close(&self->dev);
 	snprintf(text, sizeof(text), "%lu", self->saved_limit);
 	vfio_test_write_file(DMA_ENTRY_LIMIT, text);
@@ -378,14 +389,14 @@ TEST_F(dma, fgsp_probe_maps_two_aligned_pages_inside_a_usable_range)
 
 	vfio_test_dev_close(&self->dev);
 	snprintf(filter, sizeof(filter), "common_pid == %d", getpid());
+	/* The teardown puts the events back as they were. */
+	self->tracing = true;
 	ASSERT_EQ(0, vfio_test_write_file(TRACE "/events/iommu/map/filter", filter));
 	ASSERT_EQ(0, vfio_test_write_file(TRACE "/events/iommu/unmap/filter", filter));
 	ASSERT_EQ(0, clear_trace());
-	ASSERT_EQ(0, vfio_test_write_file(TRACE "/events/iommu/map/enable", "1"));
-	ASSERT_EQ(0, vfio_test_write_file(TRACE "/events/iommu/unmap/enable", "1"));
+	ASSERT_EQ(0, iommu_trace("1"));
 	ASSERT_EQ(0, vfio_test_dev_open(&self->dev, self->bdf));
-	vfio_test_write_file(TRACE "/events/iommu/map/enable", "0");
-	vfio_test_write_file(TRACE "/events/iommu/unmap/enable", "0");
+	ASSERT_EQ(0, iommu_trace("0"));
 
 	f = fopen(TRACE "/trace", "r");
 	ASSERT_NE(NULL, f);

@@ -57,6 +57,26 @@ int vfio_test_write_file(const char *path, const char *val)
 	return ret;
 }
 
+int vfio_test_read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n <= 0)
+		ret = n < 0 ? -errno : -EIO;
+	close(fd);
+	if (ret) {
+		errno = -ret;
+		return ret;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
 static int group_of(const char *bdf)
 {
 	char link[PATH_MAX], path[PATH_MAX];
@@ -427,26 +447,6 @@ static const char * const fault_knobs[][2] = {
 
 static char fault_knobs_found[ARRAY_SIZE(fault_knobs)][32];
 
-static int read_file(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t len;
-
-	if (fd < 0)
-		return fail(path);
-	len = read(fd, buf, size - 1);
-	close(fd);
-	if (len < 0)
-		return fail(path);
-	if (!len) {
-		errno = EIO;
-		return -EIO;
-	}
-	buf[len] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
 int vfio_test_fault_injection_setup(void)
 {
 	char path[128];
@@ -455,8 +455,9 @@ int vfio_test_fault_injection_setup(void)
 
 	for (i = 0; i < ARRAY_SIZE(fault_knobs) && !ret; i++) {
 		snprintf(path, sizeof(path), "/sys/kernel/debug/%s", fault_knobs[i][0]);
-		ret = read_file(path, fault_knobs_found[i], sizeof(fault_knobs_found[i]));
-		if (!ret && vfio_test_write_file(path, fault_knobs[i][1]))
+		ret = vfio_test_read_file(path, fault_knobs_found[i],
+					  sizeof(fault_knobs_found[i]));
+		if (ret || vfio_test_write_file(path, fault_knobs[i][1]))
 			ret = fail(path);
 	}
 	if (ret)

@@ -33,6 +33,12 @@ const char *vfio_test_bdf(const char *env);
 /* Write @val to the file at @path: 0, or -errno (errno is set too). */
 int vfio_test_write_file(const char *path, const char *val);
 
+/*
+ * Read the first line of the file at @path, without its newline, into @buf
+ * of @size bytes: 0, or -errno (errno is set too; -EIO for an empty file).
+ */
+int vfio_test_read_file(const char *path, char *buf, size_t size);
+
 /* Open @bdf through a fresh type1v2 container. */
 int vfio_test_dev_open(struct vfio_test_dev *dev, const char *bdf);
 void vfio_test_dev_close(struct vfio_test_dev *dev);
