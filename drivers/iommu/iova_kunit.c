@@ -561,8 +561,9 @@ static u64 bitmap_scheme_reclaim_ns(unsigned long pages)
  * The same use through a flush queue of FQ_MODEL_ENTRIES entries, the shape
  * of dma-iommu's flush queue with one large queue: an unmapped range waits
  * in the queue, and when the queue is full (here also when the space runs
- * out) one flush frees every queued range, oldest first, with interrupts
- * off as under the queue's lock.  Ranges of 64 pages are larger than the
+ * out) one flush frees every queued range, oldest first.  The queue does
+ * that under its lock with interrupts off; the model only times it, as a
+ * debug kernel takes seconds for it.  Ranges of 64 pages are larger than the
  * IOVA caches hold, so alloc_iova() and free_iova() are what
  * alloc_iova_fast() and free_iova_fast() would do.
  */
@@ -584,7 +585,7 @@ struct fq_model {
 static int fq_model_run(unsigned long pages, unsigned long size,
 			struct fq_model *fq)
 {
-	unsigned long allocs = 0, n = 0, i, flags;
+	unsigned long allocs = 0, n = 0, i;
 	struct fq_model_entry *queue;
 	struct iova_domain iovad;
 	struct iova *iova;
@@ -613,12 +614,10 @@ static int fq_model_run(unsigned long pages, unsigned long size,
 		 */
 		fq->bytes = (n + 1) * roundup_pow_of_two(sizeof(struct iova)) +
 			    FQ_MODEL_ENTRIES * sizeof(*queue);
-		local_irq_save(flags);
 		start = ktime_get_ns();
 		for (i = 0; i < n; i++)
 			free_iova(&iovad, queue[i].pfn);
 		fq->reclaim_ns = max(fq->reclaim_ns, ktime_get_ns() - start);
-		local_irq_restore(flags);
 		n = 0;
 		flushes++;
 		cond_resched();

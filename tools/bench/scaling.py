@@ -77,6 +77,7 @@ set xlabel "aperture (4 KiB pages)"
 set ylabel "longest reclaim with the lock held (ns, QEMU TCG)"
 set key left top
 set datafile missing "?"
+set termoption noenhanced
 plot "%s" using 1:2 with linespoints title "lazy bitmaps (series)", \\
      "%s" using 1:3 with linespoints title "bitmap scheme (pci_dma.c)", \\
      "%s" using 1:4 with linespoints title "one 32768-entry flush queue (model)"
