@@ -78,16 +78,23 @@ compile() {	# obj warnings-file make-args...: compile $todo, keep warnings
 	local obj=$1 warn=$2 f rc=0
 	shift 2
 	: > "$warn"
+	[ ${#todo[@]} -gt 0 ] || return 0
+	# One make run for all the files (one walk of the build tree); -k goes
+	# on past a file that does not compile.
 	for f in "${todo[@]}"; do
 		touch "$src/$f"
-		if ! make -s -C "$src" O="$obj" "$@" "${f%.c}.o" > "$obj/cc.log" 2>&1; then
+	done
+	make -s -k -C "$src" O="$obj" "$@" -j"$(nproc)" \
+		$(for f in "${todo[@]}"; do echo "${f%.c}.o"; done) > "$obj/cc.log" 2>&1
+	for f in "${todo[@]}"; do
+		if [ ! -f "$obj/${f%.c}.o" ] || [ "$obj/${f%.c}.o" -ot "$src/$f" ]; then
 			echo "    $f does not compile:" >&2
-			grep -m5 'error' "$obj/cc.log" | sed 's/^/      /' >&2
+			grep -m5 -F "$f:" "$obj/cc.log" | grep 'error' | sed 's/^/      /' >&2
 			rc=1
 		fi
-		# Warnings without line numbers, which the series moves.
-		grep 'warning:' "$obj/cc.log" | sed -E 's/:[0-9]+:[0-9]+:/:/' >> "$warn"
 	done
+	# Warnings without line numbers, which the series moves.
+	grep 'warning:' "$obj/cc.log" | sed -E 's/:[0-9]+:[0-9]+:/:/' | sort > "$warn"
 	return $rc
 }
 

@@ -5,7 +5,8 @@
 #                                            are in SRC (the base), one per line
 #   tools/sparse.sh SRC OBJ BASELINE          PASS/FAIL per file: no warning
 #                                            that the baseline does not have
-# Warnings are compared without line numbers, which patches shift.
+# Warnings are compared without line numbers, which patches shift.  All the
+# files go through one make run: one walk of the build tree, not one a file.
 set -uo pipefail
 
 record=
@@ -18,36 +19,52 @@ touched() {	# kernel C files the series adds or changes
 	git -C "$1" diff --name-only --diff-filter=AM base..HEAD -- '*.c' | grep -v '^tools/' || true
 }
 
-sparse_of() {	# file -> normalized warnings
-	local f=$1 o=${1%.c}.o
-	[ -f "$src/$f" ] || return 0
-	make -C "$src" -s ARCH=s390 CROSS_COMPILE=s390x-linux-gnu- O="$obj" \
-		C=2 CHECK=sparse "$o" 2>&1 | grep -E ': (warning|error):' |
-		sed -E "s|^$src/||; s|^([^:]*):[0-9]+:[0-9]+: |\1: |" | sort -u
-}
-
 built() {	# was the object part of this configuration?
 	local o=${1%.c}.o
 	[ -f "$obj/${o%/*}/.${o##*/}.cmd" ]
 }
 
-if [ -n "$record" ]; then
-	for f in $(touched "$ref"); do
-		built "$f" && sparse_of "$f"
+sparse_of() {	# files... -> normalized warnings of all of them
+	local objs=() f
+	for f in "$@"; do
+		[ -f "$src/$f" ] && objs+=("${f%.c}.o")
 	done
+	[ ${#objs[@]} -gt 0 ] || return 0
+	make -C "$src" -s -k -j"$(nproc)" ARCH=s390 CROSS_COMPILE=s390x-linux-gnu- O="$obj" \
+		C=2 CHECK=sparse "${objs[@]}" 2>&1 | grep -E ': (warning|error):' |
+		sed -E "s|^$src/||; s|^([^:]*):[0-9]+:[0-9]+: |\1: |" | sort -u
+}
+
+if [ -n "$record" ]; then
+	mapfile -t files < <(for f in $(touched "$ref"); do built "$f" && echo "$f"; done)
+	sparse_of "${files[@]+"${files[@]}"}"
 	exit 0
 fi
 
-for f in $(touched "$src"); do
-	if ! built "$f"; then
+mapfile -t files < <(touched "$src")
+checked=()
+for f in "${files[@]}"; do
+	if built "$f"; then
+		checked+=("$f")
+	else
 		echo "PASS sparse $f (not part of this s390x configuration)"
-		continue
 	fi
-	new=$(sparse_of "$f" | grep -vxF -f "$ref" || true)
-	if [ -z "$new" ]; then
+done
+new=$(sparse_of "${checked[@]+"${checked[@]}"}" | grep -vxF -f "$ref" || true)
+for f in "${checked[@]+"${checked[@]}"}"; do
+	mine=$(echo "$new" | awk -v f="$f: " 'index($0, f) == 1')
+	if [ -z "$mine" ]; then
 		echo "PASS sparse $f (no new warnings)"
 	else
-		echo "$new" | sed 's/^/    /'
+		echo "$mine" | sed 's/^/    /'
 		echo "FAIL sparse $f"
 	fi
 done
+# A new warning in a header the touched files include.
+others=$(echo "$new" | awk -v files="${checked[*]+"${checked[*]}"}" '
+	BEGIN { n = split(files, f, " ") }
+	{ for (i = 1; i <= n; i++) if (index($0, f[i] ": ") == 1) next; if ($0 != "") print }')
+if [ -n "$others" ]; then
+	echo "$others" | sed 's/^/    /'
+	echo "FAIL sparse: new warnings in the headers the touched files include"
+fi

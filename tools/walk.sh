@@ -4,8 +4,8 @@
 # patch touched.  This proves the series bisectable (every patch builds)
 # and yields the base and the patched kernel for booting.  A patch in
 # between that touches no header, boot code or build script builds
-# vmlinux only; one that changes only selftests or Documentation builds
-# nothing.
+# vmlinux only; one that changes only selftests, Documentation or
+# MAINTAINERS builds nothing.
 #
 #   tools/walk.sh LINUX OUTDIR
 # Prints one PASS/FAIL line per build; leaves OUTDIR/bzImage-base,
@@ -50,7 +50,7 @@ for i in "${!commits[@]}"; do
 	[ $((i + 1)) -lt "$n" ] || flavour=series
 	t=$(date +%s)
 	# A patch in the middle of the series: no build if it changes only
-	# selftests or Documentation (no Kconfig), the config kept unless it
+	# selftests, Documentation or MAINTAINERS (no Kconfig), the config kept unless it
 	# changes a Kconfig file, vmlinux alone unless it changes a header,
 	# the boot code or the build scripts (arch/s390/boot compiles C that
 	# includes kernel headers), the exported headers only if it changes
@@ -58,9 +58,9 @@ for i in "${!commits[@]}"; do
 	changed=$(git -C "$linux" diff-tree --no-commit-id --name-only -r "${commits[$i]}")
 	how=()
 	if [ "$flavour" = base ]; then
-		if ! echo "$changed" | grep -qvE '^(tools/testing|Documentation)/' &&
+		if ! echo "$changed" | grep -qvE '^(tools/testing/|Documentation/|MAINTAINERS$)' &&
 		   ! echo "$changed" | grep -qi 'kconfig'; then
-			echo "PASS patch $num needs no kernel build (selftests or Documentation only): $subject"
+			echo "PASS patch $num needs no kernel build (selftests, Documentation, MAINTAINERS only): $subject"
 			continue
 		fi
 		echo "$changed" | grep -qi 'kconfig' || how+=(KERNEL_KEEP_CONFIG=1)
