@@ -526,22 +526,29 @@ EXPORT_SYMBOL_GPL(free_iova_fast);
  */
 #define IOVA_LAZY_CHUNK_PAGES	4096UL
 
+/*
+ * The counts are of pages of the aperture, which has fewer than INT_MAX
+ * (iova_domain_init_lazy()), and both bitmaps follow the fields in one
+ * allocation: on a 64-bit kernel without lock debugging the fields take 40
+ * bytes, where the s390 bitmap scheme kept 48 in struct zpci_dev.
+ */
 struct iova_lazy {
 	spinlock_t lock;		/* protects all below */
-	unsigned long pages;		/* bits per bitmap */
-	unsigned long *map;		/* allocated, or freed and not flushed */
-	unsigned long *dirty;		/* freed */
-	unsigned long swept;		/* pages below are caught up */
-	unsigned long cursor;		/* where the next search starts */
-	unsigned long pending;		/* pages freed, waiting for a flush */
-	unsigned long late;		/* pages marked (0, 1) */
+	unsigned int pages;		/* bits per bitmap */
+	unsigned long *dirty;		/* freed; in map[], after the map */
+	unsigned int swept;		/* pages below are caught up */
+	unsigned int cursor;		/* where the next search starts */
+	unsigned int pending;		/* pages freed, waiting for a flush */
+	unsigned int late;		/* pages marked (0, 1) */
 	int (*flush)(struct iova_domain *iovad);
+	unsigned long map[];		/* allocated, or freed and not flushed */
 };
 
 /* Catch up the chunk at the sweep point and move past it. */
 static void iova_lazy_sweep_chunk(struct iova_lazy *lazy)
 {
-	unsigned long end = min(lazy->pages, lazy->swept + IOVA_LAZY_CHUNK_PAGES);
+	unsigned long end = min_t(unsigned long, lazy->pages,
+				  lazy->swept + IOVA_LAZY_CHUNK_PAGES);
 	unsigned long w, m, d;
 
 	for (w = BIT_WORD(lazy->swept); w <= BIT_WORD(end - 1); w++) {
@@ -566,7 +573,7 @@ static unsigned long iova_lazy_search(struct iova_lazy *lazy, unsigned long base
 	unsigned long known, found;
 
 	while (start + nr <= end) {
-		known = min(end, lazy->swept);
+		known = min_t(unsigned long, end, lazy->swept);
 		if (start < known) {
 			found = bitmap_find_next_zero_area_off(lazy->map, known,
 							       start, nr, align_mask,
@@ -610,17 +617,11 @@ int iova_domain_init_lazy(struct iova_domain *iovad, unsigned long end_pfn,
 	if (end_pfn - iovad->start_pfn >= INT_MAX)
 		return -E2BIG;
 	pages = end_pfn - iovad->start_pfn + 1;
-	lazy = kzalloc(sizeof(*lazy), GFP_KERNEL);
+	lazy = kvzalloc(struct_size(lazy, map, 2 * BITS_TO_LONGS(pages)),
+			GFP_KERNEL);
 	if (!lazy)
 		return -ENOMEM;
-	lazy->map = kvcalloc(BITS_TO_LONGS(pages), sizeof(long), GFP_KERNEL);
-	lazy->dirty = kvcalloc(BITS_TO_LONGS(pages), sizeof(long), GFP_KERNEL);
-	if (!lazy->map || !lazy->dirty) {
-		kvfree(lazy->map);
-		kvfree(lazy->dirty);
-		kfree(lazy);
-		return -ENOMEM;
-	}
+	lazy->dirty = lazy->map + BITS_TO_LONGS(pages);
 	spin_lock_init(&lazy->lock);
 	lazy->pages = pages;
 	lazy->swept = pages;
@@ -652,7 +653,7 @@ static void iova_lazy_reserve(struct iova_domain *iovad, unsigned long pfn_lo,
 	    pfn_lo > iovad->start_pfn + lazy->pages - 1)
 		return;
 	first = max(pfn_lo, iovad->start_pfn) - iovad->start_pfn;
-	last = min(pfn_hi - iovad->start_pfn, lazy->pages - 1);
+	last = min_t(unsigned long, pfn_hi - iovad->start_pfn, lazy->pages - 1);
 	spin_lock_irqsave(&lazy->lock, flags);
 	bitmap_set(lazy->map, first, last - first + 1);
 	bitmap_clear(lazy->dirty, first, last - first + 1);
@@ -720,7 +721,7 @@ unsigned long alloc_iova_lazy(struct iova_domain *iovad, unsigned long size,
 
 	if (!size || limit_pfn < base)
 		return 0;
-	end = min(limit_pfn - base, lazy->pages - 1) + 1;
+	end = min_t(unsigned long, limit_pfn - base, lazy->pages - 1) + 1;
 	if (size > end)
 		return 0;
 
@@ -730,7 +731,7 @@ unsigned long alloc_iova_lazy(struct iova_domain *iovad, unsigned long size,
 	 * the search would look at, so if it is caught up and free, take it.
 	 */
 	found = lazy->cursor;
-	if (size == 1 && found < min(end, lazy->swept) &&
+	if (size == 1 && found < min_t(unsigned long, end, lazy->swept) &&
 	    !test_bit(found, lazy->map)) {
 		__set_bit(found, lazy->map);
 		lazy->cursor = found + 1;
@@ -779,17 +780,14 @@ EXPORT_SYMBOL_IF_KUNIT(iova_lazy_pending);
  */
 size_t iova_lazy_bookkeeping_bytes(struct iova_domain *iovad)
 {
-	return sizeof(*iovad->lazy) +
-	       2 * BITS_TO_LONGS(iovad->lazy->pages) * sizeof(long);
+	return struct_size(iovad->lazy, map, 2 * BITS_TO_LONGS(iovad->lazy->pages));
 }
 EXPORT_SYMBOL_IF_KUNIT(iova_lazy_bookkeeping_bytes);
 
 /* The domain is going away: drop the bookkeeping without flushing. */
 static void iova_domain_free_lazy(struct iova_domain *iovad)
 {
-	kvfree(iovad->lazy->map);
-	kvfree(iovad->lazy->dirty);
-	kfree(iovad->lazy);
+	kvfree(iovad->lazy);
 	iovad->lazy = NULL;
 }
 

@@ -534,6 +534,25 @@ static void random_use_never_reuses_before_a_flush(struct kunit *test)
 }
 
 /*
+ * The memory of the bitmap scheme this mode replaces (s390's pci_dma.c): two
+ * bitmaps of one bit per page, and the fields struct zpci_dev kept for them.
+ */
+struct bitmap_scheme_fields {
+	spinlock_t iommu_bitmap_lock;	/* guarded the bitmaps */
+	unsigned long *iommu_bitmap;
+	unsigned long *lazy_bitmap;
+	unsigned long iommu_size;
+	unsigned long iommu_pages;
+	unsigned int next_bit;
+};
+
+static unsigned long bitmap_scheme_bytes(unsigned long pages)
+{
+	return sizeof(struct bitmap_scheme_fields) +
+	       2 * BITS_TO_LONGS(pages) * sizeof(long);
+}
+
+/*
  * What the bitmap scheme this mode replaces (s390's pci_dma.c) did when its
  * space ran out, under its lock with interrupts off: clear the freed pages
  * from the allocation bitmap, a walk of the whole aperture.  Returns its
@@ -703,14 +722,15 @@ static void bookkeeping_stays_two_bits_per_page(struct kunit *test)
 			   pages, bytes, bytes * 8 / pages,
 			   bytes * 8 * 1000 / pages % 1000, (allocs - 1) / 2,
 			   div_u64(total, allocs), reclaim,
-			   2 * BITS_TO_LONGS(pages) * sizeof(long),
+			   bitmap_scheme_bytes(pages),
 			   bitmap_scheme_reclaim_ns(pages), BITS_TO_LONGS(pages),
 			   fq.bytes, fq.allocs_per_flush, fq.reclaim_ns);
 		/* The queue, or the space if it holds fewer ranges, per flush. */
 		KUNIT_EXPECT_EQ(test, fq.allocs_per_flush,
 				min(FQ_MODEL_ENTRIES, pages / 64 - 1));
-		/* Two bits per page and the fixed part. */
+		/* Two bits per page and the fixed part, no more than the bitmaps. */
 		KUNIT_EXPECT_LE(test, bytes, pages / 4 + 256);
+		KUNIT_EXPECT_LE(test, bytes, bitmap_scheme_bytes(pages));
 		/*
 		 * The aperture starts at pfn 1: ranges of 64 pages aligned to
 		 * 64 fit pages / 64 - 1 times.
