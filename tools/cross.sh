@@ -82,14 +82,15 @@ compile() {	# obj warnings-file make-args...: compile $todo, keep warnings
 	# One make run for all the files (one walk of the build tree); -k goes
 	# on past a file that does not compile.
 	for f in "${todo[@]}"; do
-		touch "$src/$f"
+		rm -f "$obj/${f%.c}.o"
 	done
 	make -s -k -C "$src" O="$obj" "$@" -j"$(nproc)" \
 		$(for f in "${todo[@]}"; do echo "${f%.c}.o"; done) > "$obj/cc.log" 2>&1
 	for f in "${todo[@]}"; do
-		if [ ! -f "$obj/${f%.c}.o" ] || [ "$obj/${f%.c}.o" -ot "$src/$f" ]; then
+		if [ ! -f "$obj/${f%.c}.o" ]; then
 			echo "    $f does not compile:" >&2
-			grep -m5 -F "$f:" "$obj/cc.log" | grep 'error' | sed 's/^/      /' >&2
+			grep -F "$f:" "$obj/cc.log" | grep -m5 -E '(fatal )?error:' |
+				sed 's/^/      /' >&2
 			rc=1
 		fi
 	done

@@ -31,14 +31,24 @@ sparse_of() {	# files... -> normalized warnings of all of them
 	done
 	[ ${#objs[@]} -gt 0 ] || return 0
 	make -C "$src" -s -k -j"$(nproc)" ARCH=s390 CROSS_COMPILE=s390x-linux-gnu- O="$obj" \
-		C=2 CHECK=sparse "${objs[@]}" 2>&1 | grep -E ': (warning|error):' |
+		C=2 CHECK=sparse "${objs[@]}" > "$obj/sparse.log" 2>&1
+	local rc=$?
+	grep -E ': (warning|error):' "$obj/sparse.log" |
 		sed -E "s|^$src/||; s|^([^:]*):[0-9]+:[0-9]+: |\1: |" | sort -u
+	return $rc
 }
+
+command -v sparse > /dev/null || { echo "FAIL sparse: not installed (apt-get install sparse)"; exit 1; }
 
 if [ -n "$record" ]; then
 	mapfile -t files < <(for f in $(touched "$ref"); do built "$f" && echo "$f"; done)
 	sparse_of "${files[@]+"${files[@]}"}"
-	exit 0
+	exit
+fi
+
+if [ ! -r "$ref" ]; then
+	echo "FAIL sparse: no baseline of the base tree ($ref)"
+	exit 1
 fi
 
 mapfile -t files < <(touched "$src")
@@ -50,7 +60,13 @@ for f in "${files[@]}"; do
 		echo "PASS sparse $f (not part of this s390x configuration)"
 	fi
 done
-new=$(sparse_of "${checked[@]+"${checked[@]}"}" | grep -vxF -f "$ref" || true)
+all=$(sparse_of "${checked[@]+"${checked[@]}"}")
+rc=$?
+if [ $rc != 0 ]; then
+	tail -5 "$obj/sparse.log" | sed 's/^/    /'
+	echo "FAIL sparse: make C=2 exited with $rc (see $obj/sparse.log)"
+fi
+new=$(echo "$all" | grep -vxF -f "$ref" || true)
 for f in "${checked[@]+"${checked[@]}"}"; do
 	mine=$(echo "$new" | awk -v f="$f: " 'index($0, f) == 1')
 	if [ -z "$mine" ]; then
@@ -67,4 +83,6 @@ others=$(echo "$new" | awk -v files="${checked[*]+"${checked[*]}"}" '
 if [ -n "$others" ]; then
 	echo "$others" | sed 's/^/    /'
 	echo "FAIL sparse: new warnings in the headers the touched files include"
+else
+	echo "PASS sparse: no new warnings in the headers the touched files include"
 fi

@@ -9,6 +9,7 @@
 #include <linux/iova.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include <linux/smp.h>
 #include <linux/bitops.h>
 #include <linux/cpu.h>
@@ -527,21 +528,21 @@ EXPORT_SYMBOL_GPL(free_iova_fast);
 #define IOVA_LAZY_CHUNK_PAGES	4096UL
 
 /*
- * The counts are of pages of the aperture, which has fewer than INT_MAX
- * (iova_domain_init_lazy()), and both bitmaps follow the fields in one
- * allocation: on a 64-bit kernel without lock debugging the fields take 40
- * bytes, where the s390 bitmap scheme kept 48 in struct zpci_dev.
+ * The counts are of pages of the aperture, which has at most INT_MAX
+ * (iova_domain_init_lazy()).  Both bitmaps are one allocation, a power of
+ * two of bytes for an aperture of a power of two of pages, so that neither
+ * kmalloc() nor vmalloc() rounds it up.
  */
 struct iova_lazy {
 	spinlock_t lock;		/* protects all below */
 	unsigned int pages;		/* bits per bitmap */
-	unsigned long *dirty;		/* freed; in map[], after the map */
+	unsigned long *map;		/* allocated, or freed and not flushed */
+	unsigned long *dirty;		/* freed; after the map */
 	unsigned int swept;		/* pages below are caught up */
 	unsigned int cursor;		/* where the next search starts */
 	unsigned int pending;		/* pages freed, waiting for a flush */
 	unsigned int late;		/* pages marked (0, 1) */
 	int (*flush)(struct iova_domain *iovad);
-	unsigned long map[];		/* allocated, or freed and not flushed */
 };
 
 /* Catch up the chunk at the sweep point and move past it. */
@@ -617,10 +618,14 @@ int iova_domain_init_lazy(struct iova_domain *iovad, unsigned long end_pfn,
 	if (end_pfn - iovad->start_pfn >= INT_MAX)
 		return -E2BIG;
 	pages = end_pfn - iovad->start_pfn + 1;
-	lazy = kvzalloc(struct_size(lazy, map, 2 * BITS_TO_LONGS(pages)),
-			GFP_KERNEL);
+	lazy = kzalloc(sizeof(*lazy), GFP_KERNEL);
 	if (!lazy)
 		return -ENOMEM;
+	lazy->map = kvcalloc(2 * BITS_TO_LONGS(pages), sizeof(long), GFP_KERNEL);
+	if (!lazy->map) {
+		kfree(lazy);
+		return -ENOMEM;
+	}
 	lazy->dirty = lazy->map + BITS_TO_LONGS(pages);
 	spin_lock_init(&lazy->lock);
 	lazy->pages = pages;
@@ -673,9 +678,10 @@ void free_iova_lazy(struct iova_domain *iovad, unsigned long pfn,
 {
 	struct iova_lazy *lazy = iovad->lazy;
 	unsigned long flags, start = pfn - iovad->start_pfn, below;
+	unsigned long pages = lazy->pages;
 
-	if (WARN_ON_ONCE(pfn < iovad->start_pfn || !size || start >= lazy->pages ||
-			 size > lazy->pages - start))
+	if (WARN_ON_ONCE(pfn < iovad->start_pfn || !size || start >= pages ||
+			 size > pages - start))
 		return;
 	spin_lock_irqsave(&lazy->lock, flags);
 	/* A single page, the common case, needs no range helper. */
@@ -721,7 +727,7 @@ unsigned long alloc_iova_lazy(struct iova_domain *iovad, unsigned long size,
 
 	if (!size || limit_pfn < base)
 		return 0;
-	end = min_t(unsigned long, limit_pfn - base, lazy->pages - 1) + 1;
+	end = min(limit_pfn - base, (unsigned long)lazy->pages - 1) + 1;
 	if (size > end)
 		return 0;
 
@@ -775,19 +781,44 @@ unsigned long iova_lazy_pending(struct iova_domain *iovad)
 EXPORT_SYMBOL_IF_KUNIT(iova_lazy_pending);
 
 /**
- * iova_lazy_bookkeeping_bytes - memory the lazy bitmaps of @iovad take
+ * iova_vmalloc_bytes - memory a vmalloc() of @size bytes takes
+ * @size: bytes asked for
+ *
+ * Its pages, and the area, the vm_struct and the page array vmalloc()
+ * keeps for them.
+ */
+size_t iova_vmalloc_bytes(size_t size)
+{
+	size_t pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
+
+	return (pages << PAGE_SHIFT) + sizeof(struct vmap_area) +
+	       kmalloc_size_roundup(sizeof(struct vm_struct)) +
+	       kmalloc_size_roundup(pages * sizeof(struct page *));
+}
+EXPORT_SYMBOL_IF_KUNIT(iova_vmalloc_bytes);
+
+/**
+ * iova_lazy_bookkeeping_bytes - memory the lazy bookkeeping of @iovad takes
  * @iovad: a domain set up with iova_domain_init_lazy()
+ *
+ * As allocated: the slab object of the fields, and the bitmaps' pages from
+ * kmalloc(), or from vmalloc() with what it keeps for them.
  */
 size_t iova_lazy_bookkeeping_bytes(struct iova_domain *iovad)
 {
-	return struct_size(iovad->lazy, map, 2 * BITS_TO_LONGS(iovad->lazy->pages));
+	struct iova_lazy *lazy = iovad->lazy;
+	size_t bitmaps = 2 * BITS_TO_LONGS(lazy->pages) * sizeof(long);
+
+	return ksize(lazy) + (is_vmalloc_addr(lazy->map) ?
+			      iova_vmalloc_bytes(bitmaps) : ksize(lazy->map));
 }
 EXPORT_SYMBOL_IF_KUNIT(iova_lazy_bookkeeping_bytes);
 
 /* The domain is going away: drop the bookkeeping without flushing. */
 static void iova_domain_free_lazy(struct iova_domain *iovad)
 {
-	kvfree(iovad->lazy);
+	kvfree(iovad->lazy->map);
+	kfree(iovad->lazy);
 	iovad->lazy = NULL;
 }
 

@@ -105,6 +105,7 @@ unsigned long alloc_iova_lazy(struct iova_domain *iovad, unsigned long size,
 			      unsigned long limit_pfn);
 unsigned long iova_lazy_pending(struct iova_domain *iovad);
 size_t iova_lazy_bookkeeping_bytes(struct iova_domain *iovad);
+size_t iova_vmalloc_bytes(size_t size);
 struct iova *find_iova(struct iova_domain *iovad, unsigned long pfn);
 void put_iova_domain(struct iova_domain *iovad);
 #else
