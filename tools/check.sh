@@ -19,9 +19,10 @@
 #     where dma_map_benchmark shows one global flush per exhaustion; in
 #     lazy mode, a disk unplugged under load through QEMU's monitor
 #     (device_del) and plugged back (device_add);
-#  7. built meanwhile: a modular KASAN kernel whose guest, on 4 vCPUs, loads
-#     KVM, vfio, virtio and the KUnit suites with modprobe and runs the
-#     selftests, and an x86_64 kernel booted on q35 with an Intel IOMMU, in
+#  7. built from the start at the lowest priority, in what the walk and the
+#     boots leave of the two cores: a modular KASAN kernel whose guest, on
+#     4 vCPUs, loads KVM, vfio, virtio and the KUnit suites with modprobe
+#     and runs the selftests, and an x86_64 kernel booted on q35 with an Intel IOMMU, in
 #     the default and strict DMA modes.
 set -uo pipefail
 shopt -s lastpipe	# tally counts in this shell, not a subshell
@@ -64,11 +65,14 @@ tools/tree.sh > "$out/logs/tree.log" 2>&1
 rc=$?
 result $rc "series applies with git am to linux-source-6.1 $(dpkg-query -W -f='${Version}' linux-source-6.1)" | tally
 [ $rc = 0 ] || { sed 's/^/    /' "$out/logs/tree.log"; finish; }
-tools/series-check.sh build/linux 2>&1 | tally
-
 # The other configurations compile and coccinelle run beside the walk:
 # its steps spend most of their time in the serial vmlinux link, which
-# leaves the second core idle.
+# leaves the second core idle.  So do the series checks (checkpatch), and,
+# at the lowest priority, the modular and x86_64 kernels, which take what
+# the walk and later the test boots leave of the two cores.
+series_out=$out/logs/background-series.out
+nice tools/series-check.sh build/linux > "$series_out" 2>&1 &
+series_pid=$!
 cross_out=$out/logs/background-cross.out
 git -C build/linux worktree prune
 for wt in build/walk build/cross-src; do
@@ -78,14 +82,26 @@ setsid bash -c 'nice tools/cross.sh build/linux "$1/cross"
 	rc=$?; nice tools/cocci.sh build/linux "$1/cross" && exit $rc' - "$out" \
 	> "$cross_out" 2>&1 &
 cross_pid=$!
-# An interrupted check leaves nothing running in build/cross-src.
-trap 'kill -- -$cross_pid 2>/dev/null' EXIT
+bg=$out/logs/background
+setsid bash -c 'MODULAR_STEP=build nice -n 19 tools/modular.sh build/linux build/obj/modules \
+		build/guest/initramfs-modules.cpio build/kselftest > "$1-modular.out" 2>&1
+	echo $? > "$1-modular.rc"
+	nice -n 19 tools/x86.sh build/linux build/obj/x86_64 build/guest/initramfs-x86_64.cpio \
+		build/kselftest-x86_64 > "$1-x86.out" 2>&1
+	echo $? > "$1-x86.rc"' - "$bg" &
+bg_pid=$!
+# An interrupted check leaves nothing running in the background.
+trap 'kill -- -$cross_pid -$bg_pid 2>/dev/null' EXIT
 
 stage "builds: base, then every patch"
 tools/walk.sh build/linux "$out" 2>&1 | tally
 series_kernel=$out/bzImage-series
 base_kernel=$out/bzImage-base
 tools/sparse.sh build/walk "$out/obj" "$out/sparse-base.txt" 2>&1 | tally
+
+stage "series checks: export, cover letter, checkpatch"
+wait $series_pid
+tally < "$series_out"
 
 stage "other configurations and architectures: compile, coccinelle"
 wait $cross_pid
@@ -127,17 +143,12 @@ boot() {
 		grep -v 'passed, .* failed$' | sed "s/^\(PASS\|FAIL\) /\1 $label/" | tally
 }
 
-# The modular and x86_64 kernels build in the background while the s390x
-# kernels boot: a TCG boot keeps about half a core busy.
-bg=$out/logs/background
-( tools/modular.sh build/linux build/obj/modules build/guest/initramfs-modules.cpio \
-	build/kselftest > "$bg-modular.out" 2>&1
-  echo $? > "$bg-modular.rc"
-  tools/x86.sh build/linux build/obj/x86_64 build/guest/initramfs-x86_64.cpio \
-	build/kselftest-x86_64 > "$bg-x86.out" 2>&1
-  echo $? > "$bg-x86.rc" ) &
-bg_pid=$!
+stage "series checks: export, cover letter, checkpatch"
+wait $series_pid
+tally < "$series_out"
 
+stage "other configurations and architectures: compile, coccinelle"
+wait $cross_pid
 stage "patched kernel under QEMU"
 boot "$series_kernel" series
 
@@ -186,6 +197,10 @@ wait $bg_pid
 tally < "$bg-modular.out"
 [ -s "$bg-modular.rc" ] || result 1 "modular kernel builds (the build did not run)" | tally
 if [ "$(cat "$bg-modular.rc" 2>/dev/null)" = 0 ]; then
+	MODULAR_STEP=install tools/modular.sh build/linux build/obj/modules \
+		build/guest/initramfs-modules.cpio build/kselftest 2>&1 | tally
+fi
+if [ "$(cat "$bg-modular.rc" 2>/dev/null)" = 0 ] && [ -s build/guest/initramfs-modules.cpio ]; then
 	# QEMU 7.2 sometimes runs stale code where module text was rewritten
 	# (tools/fetch-qemu.sh): this guest runs under Debian 12's backported 10.0.
 	qemu10=$(tools/fetch-qemu.sh 2> "$out/logs/fetch-qemu.log")
