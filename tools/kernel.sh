@@ -1,7 +1,7 @@
 #!/bin/bash
 # Configure and build an s390x kernel out of tree.
 #
-#   [KERNEL_ARCH=x86_64] [KERNEL_TARGET=vmlinux [KERNEL_HEADERS=1]] [KERNEL_KEEP_CONFIG=1] \
+#   [KERNEL_ARCH=x86_64] [KERNEL_TARGET=vmlinux.o [KERNEL_HEADERS=1]] [KERNEL_KEEP_CONFIG=1] \
 #	tools/kernel.sh SRC OBJ series|base [FRAGMENT...]
 #
 # The config is allnoconfig plus tools/config/s390x-vfio.config and
@@ -74,8 +74,9 @@ done
 
 echo "kernel: building $flavour ($(make -C "$src" -s kernelversion)) in ${obj#$top/}"
 start=$(date +%s)
-# KERNEL_TARGET=vmlinux (tools/walk.sh, a patch in the middle of the
-# series): the kernel without its boot image and exported headers, which
+# KERNEL_TARGET=vmlinux.o (tools/walk.sh, a patch in the middle of the
+# series): the objects linked relocatably, without the final link, the
+# boot image and the exported headers, which
 # KERNEL_HEADERS=1 adds back.
 if ! "${kmake[@]}" -j"$(nproc)" ${KERNEL_TARGET:-}; then
 	echo "kernel: $flavour build failed" >&2
