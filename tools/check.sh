@@ -78,12 +78,19 @@ git -C build/linux worktree prune
 for wt in build/walk build/cross-src; do
 	[ -e "$wt/.git" ] || git -C build/linux worktree add -q --detach "$PWD/$wt" base
 done
-setsid bash -c 'nice tools/cross.sh build/linux "$1/cross"
+# Each job below runs in a session of its own, so that it can be stopped as
+# a whole; with the scheduler's autogroups a session's share of the CPU is
+# set by its autogroup's nice value, not by nice(1) inside it.
+low_priority() {	# autogroup nice: 10 for the checks, 19 for the builds
+	echo "$1" > /proc/self/autogroup 2>/dev/null || true
+}
+export -f low_priority
+setsid bash -c 'low_priority 10; nice tools/cross.sh build/linux "$1/cross"
 	rc=$?; nice tools/cocci.sh build/linux "$1/cross" && exit $rc' - "$out" \
 	> "$cross_out" 2>&1 &
 cross_pid=$!
 bg=$out/logs/background
-setsid bash -c 'MODULAR_STEP=build nice -n 19 tools/modular.sh build/linux build/obj/modules \
+setsid bash -c 'low_priority 19; MODULAR_STEP=build nice -n 19 tools/modular.sh build/linux build/obj/modules \
 		build/guest/initramfs-modules.cpio build/kselftest > "$1-modular.out" 2>&1
 	echo $? > "$1-modular.rc"
 	nice -n 19 tools/x86.sh build/linux build/obj/x86_64 build/guest/initramfs-x86_64.cpio \
