@@ -23,7 +23,7 @@ tools/vm.sh --kernel build/obj/series/arch/s390/boot/bzImage \
 
 set +e
 tools/verdict.py "$log" --kernel series --expect tools/expectations.txt \
-	--exclude dma_ --exclude kunit_params: --json build/guest/main.json > build/guest/main.verdict
+	--exclude dma_ --json build/guest/main.json > build/guest/main.verdict
 verdict=$?
 consoles=(--console "$log")
 results=(--results build/guest/main.json)

@@ -528,28 +528,26 @@ EXPORT_SYMBOL_GPL(free_iova_fast);
 #define IOVA_LAZY_CHUNK_PAGES	4096UL
 
 /*
- * The counts are of pages of the aperture, which has at most INT_MAX
- * (iova_domain_init_lazy()).  Both bitmaps are one allocation, a power of
- * two of bytes for an aperture of a power of two of pages, so that neither
- * kmalloc() nor vmalloc() rounds it up.
+ * Both bitmaps are one allocation, a power of two of bytes for an aperture
+ * of a power of two of pages, which neither kmalloc() nor vmalloc() rounds
+ * up.
  */
 struct iova_lazy {
 	spinlock_t lock;		/* protects all below */
-	unsigned int pages;		/* bits per bitmap */
+	unsigned long pages;		/* bits per bitmap */
 	unsigned long *map;		/* allocated, or freed and not flushed */
 	unsigned long *dirty;		/* freed; after the map */
-	unsigned int swept;		/* pages below are caught up */
-	unsigned int cursor;		/* where the next search starts */
-	unsigned int pending;		/* pages freed, waiting for a flush */
-	unsigned int late;		/* pages marked (0, 1) */
+	unsigned long swept;		/* pages below are caught up */
+	unsigned long cursor;		/* where the next search starts */
+	unsigned long pending;		/* pages freed, waiting for a flush */
+	unsigned long late;		/* pages marked (0, 1) */
 	int (*flush)(struct iova_domain *iovad);
 };
 
 /* Catch up the chunk at the sweep point and move past it. */
 static void iova_lazy_sweep_chunk(struct iova_lazy *lazy)
 {
-	unsigned long end = min_t(unsigned long, lazy->pages,
-				  lazy->swept + IOVA_LAZY_CHUNK_PAGES);
+	unsigned long end = min(lazy->pages, lazy->swept + IOVA_LAZY_CHUNK_PAGES);
 	unsigned long w, m, d;
 
 	for (w = BIT_WORD(lazy->swept); w <= BIT_WORD(end - 1); w++) {
@@ -574,7 +572,7 @@ static unsigned long iova_lazy_search(struct iova_lazy *lazy, unsigned long base
 	unsigned long known, found;
 
 	while (start + nr <= end) {
-		known = min_t(unsigned long, end, lazy->swept);
+		known = min(end, lazy->swept);
 		if (start < known) {
 			found = bitmap_find_next_zero_area_off(lazy->map, known,
 							       start, nr, align_mask,
@@ -658,7 +656,7 @@ static void iova_lazy_reserve(struct iova_domain *iovad, unsigned long pfn_lo,
 	    pfn_lo > iovad->start_pfn + lazy->pages - 1)
 		return;
 	first = max(pfn_lo, iovad->start_pfn) - iovad->start_pfn;
-	last = min_t(unsigned long, pfn_hi - iovad->start_pfn, lazy->pages - 1);
+	last = min(pfn_hi - iovad->start_pfn, lazy->pages - 1);
 	spin_lock_irqsave(&lazy->lock, flags);
 	bitmap_set(lazy->map, first, last - first + 1);
 	bitmap_clear(lazy->dirty, first, last - first + 1);
@@ -678,10 +676,9 @@ void free_iova_lazy(struct iova_domain *iovad, unsigned long pfn,
 {
 	struct iova_lazy *lazy = iovad->lazy;
 	unsigned long flags, start = pfn - iovad->start_pfn, below;
-	unsigned long pages = lazy->pages;
 
-	if (WARN_ON_ONCE(pfn < iovad->start_pfn || !size || start >= pages ||
-			 size > pages - start))
+	if (WARN_ON_ONCE(pfn < iovad->start_pfn || !size || start >= lazy->pages ||
+			 size > lazy->pages - start))
 		return;
 	spin_lock_irqsave(&lazy->lock, flags);
 	/* A single page, the common case, needs no range helper. */
@@ -727,7 +724,7 @@ unsigned long alloc_iova_lazy(struct iova_domain *iovad, unsigned long size,
 
 	if (!size || limit_pfn < base)
 		return 0;
-	end = min(limit_pfn - base, (unsigned long)lazy->pages - 1) + 1;
+	end = min(limit_pfn - base, lazy->pages - 1) + 1;
 	if (size > end)
 		return 0;
 
@@ -737,7 +734,7 @@ unsigned long alloc_iova_lazy(struct iova_domain *iovad, unsigned long size,
 	 * the search would look at, so if it is caught up and free, take it.
 	 */
 	found = lazy->cursor;
-	if (size == 1 && found < min_t(unsigned long, end, lazy->swept) &&
+	if (size == 1 && found < min(end, lazy->swept) &&
 	    !test_bit(found, lazy->map)) {
 		__set_bit(found, lazy->map);
 		lazy->cursor = found + 1;
