@@ -22,8 +22,8 @@
 #  7. built from the start at the lowest priority, in what the walk and the
 #     boots leave of the two cores: a modular KASAN kernel whose guest, on
 #     4 vCPUs, loads KVM, vfio, virtio and the KUnit suites with modprobe
-#     and runs the selftests, and an x86_64 kernel booted on q35 with an Intel IOMMU, in
-#     the default and strict DMA modes.
+#     and runs the selftests, and an x86_64 kernel booted on q35 with an
+#     Intel IOMMU, in the default and strict DMA modes.
 set -uo pipefail
 shopt -s lastpipe	# tally counts in this shell, not a subshell
 
