@@ -148,12 +148,6 @@ boot() {
 		grep -v 'passed, .* failed$' | sed "s/^\(PASS\|FAIL\) /\1 $label/" | tally
 }
 
-stage "series checks: export, cover letter, checkpatch"
-wait $series_pid
-tally < "$series_out"
-
-stage "other configurations and architectures: compile, coccinelle"
-wait $cross_pid
 stage "patched kernel under QEMU"
 boot "$series_kernel" series
 
