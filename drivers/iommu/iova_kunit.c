@@ -683,7 +683,8 @@ static const struct kernel_param_ops scaling_max_shift_ops = {
 	.get = param_get_uint,
 };
 
-module_param_cb(scaling_max_shift, &scaling_max_shift_ops, &scaling_max_shift, 0444);
+/* Read when the case runs: a value written in sysfs counts from the next. */
+module_param_cb(scaling_max_shift, &scaling_max_shift_ops, &scaling_max_shift, 0644);
 MODULE_PARM_DESC(scaling_max_shift,
 		 "largest aperture of the scaling case in 2^N pages: 18, 20, 22 or 24 (default 20)");
 
