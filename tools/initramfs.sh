@@ -27,7 +27,6 @@ install -m 755 "$top/tools/guest/init" "$root/init"
 install -m 755 "$top/tools/guest/timeout" "$root/usr/bin/timeout"
 mkdir -p "$root/bench"
 install -m 755 "$top/tools/guest/dma-check.sh" "$top/tools/guest/iommu-check.sh" \
-	"$top/tools/guest/param-check.sh" \
 	"$top/tools/guest/tap.sh" "$root/bench/"
 cp -a "$kselftest" "$root/kselftest"
 for extra in "$@"; do

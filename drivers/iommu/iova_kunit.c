@@ -668,7 +668,7 @@ static int scaling_max_shift_set(const char *val, const struct kernel_param *kp)
 	unsigned int shift;
 	int ret;
 
-	ret = kstrtouint(val, 0, &shift);
+	ret = kstrtouint(val, 10, &shift);
 	if (ret)
 		return ret;
 	/* The case steps by two from the smallest aperture. */
@@ -683,8 +683,11 @@ static const struct kernel_param_ops scaling_max_shift_ops = {
 	.get = param_get_uint,
 };
 
-/* Read when the case runs: a value written in sysfs counts from the next. */
-module_param_cb(scaling_max_shift, &scaling_max_shift_ops, &scaling_max_shift, 0644);
+/*
+ * On the kernel command line where the suite is built in: 6.1 runs a
+ * module's suites as it comes up, before it parses its parameters.
+ */
+module_param_cb(scaling_max_shift, &scaling_max_shift_ops, &scaling_max_shift, 0444);
 MODULE_PARM_DESC(scaling_max_shift,
 		 "largest aperture of the scaling case in 2^N pages: 18, 20, 22 or 24 (default 20)");
 
@@ -752,6 +755,37 @@ static void bookkeeping_stays_two_bits_per_page(struct kunit *test)
 	}
 }
 
+/* The parameter refuses what the scaling case cannot run and keeps its value. */
+static void scaling_max_shift_refuses_malformed_values(struct kunit *test)
+{
+	static const struct {
+		const char *val;
+		int ret;
+		unsigned int shift;
+	} writes[] = {
+		{ "17", -EINVAL }, { "19", -EINVAL }, { "25", -EINVAL },
+		{ "26", -EINVAL }, { "0", -EINVAL }, { "-1", -EINVAL },
+		{ "abc", -EINVAL }, { "20abc", -EINVAL }, { "0x14", -EINVAL },
+		{ "", -EINVAL }, { "\n", -EINVAL }, { "4294967314", -ERANGE },
+		{ "18", 0, 18 }, { "22\n", 0, 22 }, { "+24", 0, 24 }, { "20", 0, 20 },
+	};
+	unsigned int shift = 20, before;
+	struct kernel_param kp = {
+		.name = "scaling_max_shift",
+		.ops = &scaling_max_shift_ops,
+		.arg = &shift,
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(writes); i++) {
+		before = shift;
+		KUNIT_EXPECT_EQ_MSG(test, kp.ops->set(writes[i].val, &kp), writes[i].ret,
+				    "value \"%s\"", writes[i].val);
+		KUNIT_EXPECT_EQ_MSG(test, shift, writes[i].ret ? before : writes[i].shift,
+				    "value \"%s\"", writes[i].val);
+	}
+}
+
 static struct kunit_case iova_lazy_test_cases[] = {
 	KUNIT_CASE(never_reuses_an_iova_before_a_flush),
 	KUNIT_CASE(flushes_once_when_the_space_runs_out),
@@ -767,6 +801,7 @@ static struct kunit_case iova_lazy_test_cases[] = {
 	KUNIT_CASE(never_hands_out_reserved_ranges),
 	KUNIT_CASE(concurrent_use_never_reuses_before_a_flush),
 	KUNIT_CASE(bookkeeping_stays_two_bits_per_page),
+	KUNIT_CASE(scaling_max_shift_refuses_malformed_values),
 	{}
 };
 

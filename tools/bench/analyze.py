@@ -96,7 +96,8 @@ def collect(logs, configs):
                 # A boot without its CPU time counts for nothing.
                 if ios and "rpcit" in m and m.get("busy_ns", 0) > 0:
                     per_op.append((ios, m["rpcit"] / ios, m.get("mapped", 0) / ios,
-                                   m["busy_ns"] / ios / 1000))
+                                   m["busy_ns"] / ios / 1000,
+                                   m["ctxt"] / ios if "ctxt" in m else None))
             if per_op:
                 e["measure_boots"] = len(per_op)
                 e["ios_measured"] = sum(p[0] for p in per_op)
@@ -106,6 +107,9 @@ def collect(logs, configs):
                 e["busy_us_per_io"] = statistics.median(busy)
                 e["busy_us_min"] = min(busy)
                 e["busy_us_max"] = max(busy)
+                switches = [p[4] for p in per_op if p[4] is not None]
+                if switches:
+                    e["ctxt_per_io"] = statistics.median(switches)
             entry[w] = e
         data[config] = entry
     return data
@@ -142,6 +146,7 @@ COLUMNS = [
     ("guest us/op", "busy_us_per_io"),
     ("us/op min", "busy_us_min"),
     ("us/op max", "busy_us_max"),
+    ("switches/op", "ctxt_per_io"),
     ("ops/s ratio", "iops_ratio"),
     ("RPCIT ratio", "flush_ratio"),
     ("cost ratio", "cost_ratio"),

@@ -27,6 +27,10 @@ busy_ns() {
 		printf "%.0f\n", $1 * (NF - 1) - idle * 1000 }'
 }
 
+# Context switches on every CPU since boot: a psync read costs about 1500
+# instructions more when fio's thread sleeps before its completion arrives.
+ctxt() { awk '$1 == "ctxt" { print $2 }' /proc/stat; }
+
 fmb() {	# function -> samples refreshes mapped-pages
 	awk -F':[ \t]+' '/Samples/ { s = $2 } /Refresh operations/ { r = $2 }
 		/Mapped pages/ { m = $2 } END { print s + 0, r + 0, m + 0 }' \
@@ -49,22 +53,24 @@ fresh_counts() {
 	echo "$2 $3"
 }
 
-# Run "$@" (one workload) for function $fn; adds rpcit=, mapped= and
-# busy_ns= when measuring.  The workload prints its own key=value pairs.
+# Run "$@" (one workload) for function $fn; adds rpcit=, mapped=, ctxt=
+# and busy_ns= when measuring.  The workload prints its own key=value pairs.
 measure() {
 	name=$1
 	shift
 	if [ "$BENCH_MEASURE" = 1 ]; then
 		before=$(fresh_counts "$fn")
+		c0=$(ctxt)
 		b0=$(busy_ns)
 	fi
 	echo "bench: $name (up $(cut -d' ' -f1 /proc/uptime) s)"
 	out=$("$@")
 	if [ "$BENCH_MEASURE" = 1 ]; then
 		b1=$(busy_ns)
+		c1=$(ctxt)
 		after=$(fresh_counts "$fn")
 		out="$out $(echo "$before $after" |
-			awk '{ printf "rpcit=%d mapped=%d", $3 - $1, $4 - $2 }')"
+			awk '{ printf "rpcit=%d mapped=%d", $3 - $1, $4 - $2 }') ctxt=$((c1 - c0))"
 		if [ -n "$b0" ] && [ -n "$b1" ]; then
 			out="$out busy_ns=$((b1 - b0))"
 		else
