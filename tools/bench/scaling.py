@@ -15,7 +15,7 @@ moves a sweep point and catches up 4096 pages at a time later.  Beside
 them, a model of one large flush queue (32768 entries, the shape upstream
 Linux chose for s390): its IOVA nodes and queue when the queue is full,
 the ranges it takes between flushes, and its flush, which frees every
-queued range with interrupts off.
+queued range (the real queue does that with interrupts off).
 
 --icount: the boot ran under QEMU's -icount shift=0, where a guest
 nanosecond is one guest instruction: times are printed as instructions,
